@@ -1,0 +1,152 @@
+"""Which themes drive detractors: per theme, overall and per segment value.
+
+For each theme T in a group of responses (every scored response counts, with or without
+a comment): detractor share among responses mentioning T vs not, their risk difference
+(Newcombe hybrid-score interval) and risk ratio (log interval), a test of independence
+(Fisher's exact test when an expected cell is below 5, Pearson's chi-square otherwise),
+Benjamini–Hochberg q-values across every row tested, and nps_impact = NPS(all) − NPS(all
+responses not mentioning T). Rows with fewer than `min_support` mentions are flagged
+`low_support` and not ranked.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .nps import Z95, nps_value
+from .schema import DETRACTOR, DRIVERS_COLUMNS, PROMOTER
+from .taxonomy import Taxonomy
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def risk_difference_ci(k1: int, n1: int, k0: int, n0: int) -> tuple[float, float]:
+    """Newcombe's hybrid score interval (method 10) for p1 − p0."""
+    p1, p0 = k1 / n1, k0 / n0
+    l1, u1 = wilson(k1, n1)
+    l0, u0 = wilson(k0, n0)
+    d = p1 - p0
+    return d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+
+
+def risk_ratio_ci(k1: int, n1: int, k0: int, n0: int) -> tuple[float, float, float]:
+    """Risk ratio with the log (Katz) interval; 0.5 is added to every cell when one is zero."""
+    a, b, c, d = k1, n1 - k1, k0, n0 - k0
+    if min(a, b, c, d) == 0:
+        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+    rr = (a / (a + b)) / (c / (c + d))
+    se = math.sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + d))
+    return rr, rr * math.exp(-Z95 * se), rr * math.exp(Z95 * se)
+
+
+def independence_test(k1: int, n1: int, k0: int, n0: int) -> tuple[str, float]:
+    table = np.array([[k1, n1 - k1], [k0, n0 - k0]])
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    if (table.sum(axis=0) == 0).any():
+        return "none", 1.0  # everyone (or no one) is a detractor: nothing to test
+    if (expected < 5).any():
+        return "fisher", float(stats.fisher_exact(table)[1])
+    return "chi2", float(stats.chi2_contingency(table, correction=False)[1])
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
+    p = np.asarray(p_values, dtype=float)
+    if p.size == 0:
+        return p
+    order = np.argsort(p)
+    ranked = p[order] * p.size / np.arange(1, p.size + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(q)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def theme_matrix(themes: Sequence[str], theme_ids: Sequence[str]) -> np.ndarray:
+    index = {t: j for j, t in enumerate(theme_ids)}
+    m = np.zeros((len(themes), len(theme_ids)), dtype=bool)
+    for i, value in enumerate(themes):
+        for t in (value or "").split(";"):
+            if t in index:
+                m[i, index[t]] = True
+    return m
+
+
+def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions: np.ndarray,
+                taxonomy: Taxonomy, min_support: int) -> list[dict]:
+    n = len(cats)
+    is_det = cats == DETRACTOR
+    is_pro = cats == PROMOTER
+    nps_all = nps_value(int(is_pro.sum()), int(is_det.sum()), n)
+    rows = []
+    for j, theme in enumerate(taxonomy.ids):
+        has = mentions[:, j]
+        m = int(has.sum())
+        k1 = int((is_det & has).sum())
+        n0 = n - m
+        k0 = int((is_det & ~has).sum())
+        row = {"scope": scope, "segment": segment, "value": value, "theme": theme,
+               "theme_name": taxonomy.name(theme), "responses": n, "mentions": m,
+               "detractor_mentions": k1, "mention_share": round(m / n, 4) if n else None,
+               "low_support": m < min_support}
+        row["detractor_share_with"] = round(k1 / m, 4) if m else None
+        row["detractor_share_without"] = round(k0 / n0, 4) if n0 else None
+        row["nps_impact"] = round(nps_all - nps_value(int((is_pro & ~has).sum()), k0, n0), 2) if n0 else None
+        if m and n0:
+            rd_low, rd_high = risk_difference_ci(k1, m, k0, n0)
+            rr, rr_low, rr_high = risk_ratio_ci(k1, m, k0, n0)
+            test, p = independence_test(k1, m, k0, n0)
+            row.update(risk_difference=round(k1 / m - k0 / n0, 4), risk_difference_ci_low=round(rd_low, 4),
+                       risk_difference_ci_high=round(rd_high, 4), risk_ratio=round(rr, 4),
+                       risk_ratio_ci_low=round(rr_low, 4), risk_ratio_ci_high=round(rr_high, 4),
+                       test=test, p_value=p)
+        else:
+            row.update(test="none", p_value=None)
+        rows.append(row)
+    return rows
+
+
+def drivers_table(frame: pd.DataFrame, themes_col: str, taxonomy: Taxonomy, segments: Sequence[str],
+                  min_support: int = 10, min_segment_responses: int = 30,
+                  category_col: str = "nps_category") -> pd.DataFrame:
+    """One row per theme overall, and per theme × segment value with enough responses."""
+    cats = np.asarray(frame[category_col])
+    mentions = theme_matrix(list(frame[themes_col]), taxonomy.ids)
+    rows = _group_rows("overall", "", "", cats, mentions, taxonomy, min_support)
+    for seg in segments:
+        values = np.asarray(frame[seg])
+        for value in sorted(set(values)):
+            mask = values == value
+            if mask.sum() < min_segment_responses:
+                continue
+            rows += _group_rows("segment", seg, value, cats[mask], mentions[mask], taxonomy, min_support)
+    out = pd.DataFrame(rows)
+    for col in DRIVERS_COLUMNS:
+        if col not in out:
+            out[col] = None
+    tested = out["p_value"].notna() & (out["test"] != "none")
+    out["q_value"] = None
+    if tested.any():
+        out.loc[tested, "q_value"] = np.round(benjamini_hochberg(out.loc[tested, "p_value"].astype(float)), 6)
+    out["p_value"] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 6) for v in out["p_value"]]
+    # Rank within each group: the more negative nps_impact, the bigger the driver.
+    out["rank"] = None
+    for _, idx in out.groupby(["scope", "segment", "value"], sort=False).groups.items():
+        sub = out.loc[idx]
+        eligible = sub[~sub["low_support"].astype(bool) & sub["nps_impact"].notna()]
+        ranked = eligible.sort_values(["nps_impact", "theme"]).index
+        for r, i in enumerate(ranked, start=1):
+            out.at[i, "rank"] = r
+    return out[DRIVERS_COLUMNS]

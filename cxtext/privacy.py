@@ -1,0 +1,26 @@
+"""Masking personal data in comments before anything is written or logged."""
+
+from __future__ import annotations
+
+import re
+
+# Order matters: card-like numbers before phone numbers, both before postal codes.
+_PATTERNS = [
+    ("[メール]", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}|[Ａ-Ｚａ-ｚ０-９._%+\-]+＠[Ａ-Ｚａ-ｚ０-９.\-]+")),
+    ("[カード番号]", re.compile(r"(?<![0-9０-９])(?:[0-9０-９]{4}[\s\-ー－]?){3}[0-9０-９]{1,4}(?![0-9０-９])")),
+    ("[電話番号]", re.compile(r"(?<![0-9０-９])(?:\+81[\s\-]?|0|０)[0-9０-９]{1,4}[\-－ー(（)）\s]?[0-9０-９]{1,4}[\-－ー)）\s]?[0-9０-９]{3,4}(?![0-9０-９])")),
+    ("[郵便番号]", re.compile(r"(?:〒\s*)?(?<![0-9０-９])[0-9０-９]{3}[\-－ー][0-9０-９]{4}(?![0-9０-９])")),
+]
+
+
+def mask_personal_data(text: str) -> str:
+    """Replace emails, card-like numbers, phone numbers and postal codes with placeholders.
+
+    >>> mask_personal_data("連絡は taro@example.jp か 090-1234-5678 へ。〒150-0001")
+    '連絡は [メール] か [電話番号] へ。[郵便番号]'
+    """
+    if not text:
+        return text
+    for placeholder, pattern in _PATTERNS:
+        text = pattern.sub(placeholder, text)
+    return text

@@ -1,0 +1,77 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxtext.drivers import benjamini_hochberg, drivers_table, risk_difference_ci, risk_ratio_ci
+from cxtext.taxonomy import Taxonomy, Theme
+
+TAX = Taxonomy((Theme("a", "A"), Theme("b", "B"), Theme("c", "C")))
+
+
+def hand_case():
+    # Ten responses. Theme a: responses 1–4; theme b: 1–2 (overlaps a); c: none.
+    # Detractors: 1, 2, 3, 5. Promoters: 4, 6, 7, 8. Passives: 9, 10.
+    cats = ["detractor", "detractor", "detractor", "promoter", "detractor",
+            "promoter", "promoter", "promoter", "passive", "passive"]
+    themes = ["a;b", "a;b", "a", "a", "", "", "", "", "", ""]
+    return pd.DataFrame({"nps_category": cats, "themes": themes, "seg": ["x"] * 10})
+
+
+def test_driver_statistics_by_hand():
+    table = drivers_table(hand_case(), "themes", TAX, [], min_support=1).set_index("theme")
+    a = table.loc["a"]
+    assert (a.mentions, a.detractor_mentions) == (4, 3)
+    assert a.detractor_share_with == 0.75 and a.detractor_share_without == pytest.approx(1 / 6, abs=1e-4)
+    assert a.risk_difference == pytest.approx(0.5833, abs=1e-4)
+    # Cells 3/1/1/5 are small: Fisher's exact test. Hypergeometric (N=10, 4 detractors, 4 mentions):
+    # P(x) ∝ 15, 80, 90, 24, 1 for x = 0..4 (of 210); two-sided p = (15 + 24 + 1)/210.
+    assert a.test == "fisher" and a.p_value == pytest.approx(40 / 210, abs=1e-6)
+    # NPS all = (4 − 4)/10 = 0; without a (responses 5–10): (3 − 1)/6 = 33.33 → impact −33.33.
+    assert a.nps_impact == pytest.approx(-33.33, abs=0.01)
+    # Overlap: responses 1–2 count for both a and b; without b: (4 − 2)/8 = 25 → impact −25.
+    b = table.loc["b"]
+    assert (b.mentions, b.detractor_mentions, b.nps_impact) == (2, 2, -25.0)
+    c = table.loc["c"]
+    assert c.mentions == 0 and c.test == "none" and pd.isna(c["rank"])
+    assert (a["rank"], b["rank"]) == (1, 2)
+
+
+def test_low_support_rows_are_flagged_and_not_ranked():
+    table = drivers_table(hand_case(), "themes", TAX, [], min_support=3).set_index("theme")
+    assert bool(table.loc["b", "low_support"]) and pd.isna(table.loc["b", "rank"])
+    assert table.loc["a", "rank"] == 1
+
+
+def test_segments_below_the_minimum_get_no_rows():
+    frame = hand_case()
+    assert set(drivers_table(frame, "themes", TAX, ["seg"], min_segment_responses=11)["scope"]) == {"overall"}
+    assert len(drivers_table(frame, "themes", TAX, ["seg"], min_segment_responses=10)) == 6
+
+
+def test_newcombe_interval_matches_published_example():
+    # Newcombe (1998), Stat Med 17:873, example (a): 56/70 vs 48/80, method 10: 0.0524 to 0.3339.
+    low, high = risk_difference_ci(56, 70, 48, 80)
+    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+
+
+def test_risk_ratio_log_interval_by_hand():
+    # rr = 0.75 / (1/6) = 4.5; se = sqrt(1/3 − 1/4 + 1/1 − 1/6) = 0.957427
+    rr, low, high = risk_ratio_ci(3, 4, 1, 6)
+    assert rr == pytest.approx(4.5)
+    assert low == pytest.approx(4.5 * np.exp(-1.959964 * 0.957427), rel=1e-5)
+    assert high == pytest.approx(4.5 * np.exp(1.959964 * 0.957427), rel=1e-5)
+
+
+def test_benjamini_hochberg_by_hand():
+    # sorted 0.01, 0.03, 0.04, 0.2 → ×4/rank: 0.04, 0.06, 0.0533, 0.2 → running min from the top
+    q = benjamini_hochberg([0.01, 0.04, 0.03, 0.2])
+    assert q == pytest.approx([0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.2])
+
+
+def test_large_cells_use_chi_square():
+    cats = ["detractor"] * 30 + ["promoter"] * 30 + ["detractor"] * 20 + ["promoter"] * 40
+    themes = ["a"] * 60 + [""] * 60
+    row = drivers_table(pd.DataFrame({"nps_category": cats, "themes": themes}), "themes", TAX, []).set_index("theme").loc["a"]
+    assert row.test == "chi2"
+    # Pearson chi-square for [[30, 30], [20, 40]]: expected 25/35 per row → X² = 3.4286, p = 0.06408
+    assert row.p_value == pytest.approx(0.064078, abs=1e-5)
