@@ -34,6 +34,14 @@ def _config(path: str | None):
     return load_config(path or os.environ.get("CXTEXT_CONFIG") or None)
 
 
+class Terminated(Exception):
+    """Raised in the main thread when SIGTERM arrives, so that cleanup code runs."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 class _Progress:
     """A click progress bar on stderr, drawn only when stderr is a terminal."""
 
@@ -84,7 +92,10 @@ def run(inputs, out_dir, config_path, model_dir):
     """
     from .run import run_nightly
 
+    import signal
+
     cfg = _config(config_path)
+    signal.signal(signal.SIGTERM, _raise_terminated)
     bar = _Progress("scoring comments")
     try:
         run_nightly(list(inputs), out_dir, cfg, model_dir=model_dir, progress=bar.update, on_start=bar.start)
@@ -155,8 +166,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: CxtextError → `Error: …` on stderr and exit 1; anything else is a bug."""
     try:
         rc = cli.main(args=argv, prog_name="cxtext", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except Terminated:
+        click.echo("Error: stopped by SIGTERM; the previous outputs are unchanged", err=True)
+        sys.exit(143)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Error: interrupted; the previous outputs are unchanged", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from .errors import InputError
 from .nps import nps_table
 from .outputs import write_json, write_table
 from .privacy import mask_personal_data
+from .publish import RunLock, new_staging, publish
 from .readers import ROW_NUMBER, SOURCE_FILE, expand_inputs, read_survey
 from .validation import split_valid
 
@@ -59,6 +58,24 @@ def _rejects_frame(rejects: list[dict], mask: bool) -> pd.DataFrame:
 
 
 def run_nightly(
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    cfg: Config,
+    model_dir: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    now: dt.datetime | None = None,
+) -> RunSummary:
+    """Run the whole pipeline on the exports and publish the outputs in out_dir.
+
+    Holds the output folder's lock for the whole run; outputs change only when the run
+    completes (see publish.py). Raises CxtextError subclasses for operator-fixable problems.
+    """
+    with RunLock(Path(out_dir)):
+        return _run_locked(inputs, out_dir, cfg, model_dir, progress, on_start, now)
+
+
+def _run_locked(
     inputs: Sequence[str | Path],
     out_dir: str | Path,
     cfg: Config,
@@ -145,15 +162,13 @@ def run_nightly(
 
 
 def _write_outputs(out_dir: Path, cfg: Config, tables: dict, run_info: dict) -> None:
-    """Write everything to a temporary folder beside out_dir, then move each file into place,
-    run.json last, so a reader never sees a half-written file."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".cxtext-tmp-", dir=out_dir))
+    """Write everything to a staging folder, then publish it (run.json last)."""
+    staging = new_staging(out_dir)
     try:
         for name, (frame, columns) in tables.items():
-            write_table(frame, tmp / name, columns, encoding=cfg.run.output_encoding)
-        write_json(run_info, tmp / "run.json")
-        for name in list(tables) + ["run.json"]:
-            os.replace(tmp / name, out_dir / name)
+            write_table(frame, staging / name, columns, encoding=cfg.run.output_encoding)
+        write_json(run_info, staging / "run.json")
+        publish(staging, out_dir, list(tables) + ["run.json"])
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if staging.exists() and not (staging / "COMMIT").exists():
+            shutil.rmtree(staging, ignore_errors=True)

@@ -30,12 +30,12 @@ MIN_POLARITY_EXAMPLES = 30
 
 
 def theme_pipeline(cfg: TrainingConfig) -> Pipeline:
-    clf = OneVsRestClassifier(LogisticRegression(C=cfg.theme_C, solver="liblinear", max_iter=1000))
+    clf = OneVsRestClassifier(LogisticRegression(C=cfg.theme_C, solver="liblinear", max_iter=1000, random_state=cfg.random_state))
     return Pipeline([("features", build_vectorizer("theme")), ("classifier", clf)])
 
 
 def sentiment_pipeline(cfg: TrainingConfig) -> Pipeline:
-    clf = LogisticRegression(C=cfg.sentiment_C, max_iter=3000, class_weight="balanced")
+    clf = LogisticRegression(C=cfg.sentiment_C, max_iter=3000, class_weight="balanced", random_state=cfg.random_state)
     return Pipeline([("features", build_vectorizer("sentiment")), ("classifier", clf)])
 
 

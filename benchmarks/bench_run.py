@@ -1,0 +1,101 @@
+"""Throughput and memory of the nightly run against raw fugashi, in one process.
+
+    python benchmarks/bench_run.py [--rows 20000] [--model models/default]
+
+Builds a synthetic export of --rows responses whose comments are drawn from the bundled
+sample export and the labelled corpus (thousands of distinct real-style comments, not one
+line repeated), then measures in the same process:
+  1. raw fugashi (unidic-lite) tokenization of exactly the comments the run scores;
+  2. cxtext run end to end (read, validate, normalize, tokenize, both models, per-theme
+     polarity, NPS, drivers, writing every output).
+Prints comments per second for both, their ratio, and the peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus_comments() -> list[str]:
+    comments = []
+    for path in sorted((ROOT / "data" / "labelled").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            comments += [r["comment"] for r in csv.DictReader(fh) if r["comment"].strip()]
+    sample = ROOT / "data" / "samples" / "survey_sample.csv"
+    if sample.exists():
+        with sample.open(encoding="cp932", newline="") as fh:
+            comments += [r["推奨度の理由"] for r in csv.DictReader(fh) if r.get("推奨度の理由", "").strip()]
+    return comments
+
+
+def write_export(path: Path, rows: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    pool = corpus_comments()
+    start = dt.datetime(2026, 9, 1)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["回答ID", "回答日時", "推奨度", "推奨度の理由", "チャネル", "商品カテゴリ", "地域"])
+        for i in range(rows):
+            when = start + dt.timedelta(minutes=rng.randrange(60 * 24 * 60))
+            comment = rng.choice(pool) if rng.random() > 0.1 else ""
+            w.writerow([f"B{i:08d}", when.strftime("%Y/%m/%d %H:%M"), rng.randint(0, 10), comment,
+                        rng.choice(["店舗", "オンラインストア", "アプリ", "コールセンター"]),
+                        rng.choice(["家電", "家具", "日用品", "食品"]),
+                        rng.choice(["北海道・東北", "関東", "中部", "近畿", "中国・四国", "九州"])])
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--model", default=str(ROOT / "models" / "default"))
+    args = parser.parse_args()
+
+    import fugashi
+    import unidic_lite
+
+    from cxtext.config import load_config
+    from cxtext.readers import read_survey
+    from cxtext.run import run_nightly
+
+    cfg = load_config(ROOT / "jobs" / "cxtext.toml")
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) / "bench.csv"
+        write_export(export, args.rows)
+        comments = [c for c in read_survey(export, cfg.input).rows["comment"] if c.strip()]
+        chars = sum(map(len, comments))
+
+        tagger = fugashi.Tagger(f'-d "{unidic_lite.DICDIR}"')
+        t0 = time.perf_counter()
+        for c in comments:
+            [w.surface for w in tagger(c)]
+        raw = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        summary = run_nightly([export], Path(tmp) / "out", cfg, model_dir=args.model,
+                              now=dt.datetime(2026, 11, 30))
+        run = time.perf_counter() - t0
+
+    print(f"responses: {args.rows}, comments scored: {summary.rows_with_comment}, mean length {chars / len(comments):.1f} chars")
+    print(f"raw fugashi tokenization: {len(comments) / raw:,.0f} comments/s ({raw:.2f} s)")
+    print(f"cxtext run end to end:    {summary.rows_with_comment / run:,.0f} comments/s ({run:.2f} s)")
+    print(f"ratio run / raw fugashi:  {raw / run:.3f}")
+    print(f"peak memory (max RSS):    {peak_rss_mb():,.0f} MB")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

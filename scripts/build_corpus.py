@@ -1,0 +1,65 @@
+"""Merge the per-industry labelled parts into the train and test splits.
+
+    python scripts/build_corpus.py data/labelled/parts/*.csv
+
+Run once when the corpus was assembled (see data/labelled/README.md); kept as the record
+of how the splits were made. Steps: validate every part with cxtext's own label reader;
+drop near-duplicates (cosine similarity of character 3-gram sets ≥ 0.8, the later comment
+goes); split 80/20 stratified by industry × sentiment with a fixed seed; write
+data/labelled/train.csv and data/labelled/test.csv.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import train_test_split
+
+from cxtext.labels import read_labels
+from cxtext.normalize import normalize_comment
+from cxtext.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ["comment_id", "comment", "themes", "sentiment", "theme_sentiments", "nps_score", "industry"]
+NEAR_DUPLICATE = 0.8
+
+
+def near_duplicates(texts: list[str]) -> list[tuple[int, int, float]]:
+    norm = [normalize_comment(t) for t in texts]
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(3, 3), binary=True, use_idf=False, norm="l2")
+    x = vec.fit_transform(norm)
+    sim = (x @ x.T).tocoo()
+    pairs = [(i, j, v) for i, j, v in zip(sim.row, sim.col, sim.data) if i < j and v >= NEAR_DUPLICATE]
+    # Very short comments ("高い", "特になし") repeat in real data; only exact repeats count there.
+    return [(i, j, v) for i, j, v in pairs if len(norm[i]) >= 8 or norm[i] == norm[j]]
+
+
+def main(parts: list[str]) -> None:
+    taxonomy = load_taxonomy(ROOT / "data" / "taxonomy.csv")
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts]
+    read_labels(parts, taxonomy)  # raises with row numbers on any label problem
+    df = pd.concat(frames, ignore_index=True)[COLUMNS]
+    pairs = near_duplicates(list(df["comment"]))
+    drop = sorted({j for _, j, _ in pairs})
+    for i, j, v in pairs[:40]:
+        print(f"near-duplicate {v:.2f}: {df.at[i, 'comment'][:40]!r} ~ {df.at[j, 'comment'][:40]!r}")
+    print(f"{len(df)} comments, {len(drop)} near-duplicates dropped")
+    df = df.drop(index=drop).reset_index(drop=True)
+    strata = df["industry"] + "/" + df["sentiment"]
+    train, test = train_test_split(df, test_size=0.2, random_state=20261122, stratify=strata)
+    out = ROOT / "data" / "labelled"
+    train.sort_values("comment_id").to_csv(out / "train.csv", index=False, encoding="utf-8")
+    test.sort_values("comment_id").to_csv(out / "test.csv", index=False, encoding="utf-8")
+    for name, part in (("train", train), ("test", test)):
+        counts = pd.Series([t for v in part["themes"] for t in v.split(";") if t]).value_counts()
+        print(name, len(part), dict(counts), dict(part["sentiment"].value_counts()))
+    all_counts = pd.Series([t for v in df["themes"] for t in v.split(";") if t]).value_counts()
+    print("all", len(df), "min theme count", int(all_counts.min()), "no theme", int((df["themes"] == "").sum()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or sorted(str(p) for p in (ROOT / "data" / "labelled" / "parts").glob("*.csv")))
