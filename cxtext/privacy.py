@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 # Order matters: card-like numbers before phone numbers, both before postal codes.
+# Every pattern starts with a look-behind so that a match can only begin at the start of a
+# run of characters; without it a million-character line without "@" costs O(n²).
 _PATTERNS = [
-    ("[メール]", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}|[Ａ-Ｚａ-ｚ０-９._%+\-]+＠[Ａ-Ｚａ-ｚ０-９.\-]+")),
+    ("[メール]", re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]++@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+                          r"|(?<![Ａ-Ｚａ-ｚ０-９._%+\-])[Ａ-Ｚａ-ｚ０-９._%+\-]++＠[Ａ-Ｚａ-ｚ０-９.．\-－]+")),
     ("[カード番号]", re.compile(r"(?<![0-9０-９])(?:[0-9０-９]{4}[\s\-ー－]?){3}[0-9０-９]{1,4}(?![0-9０-９])")),
     ("[電話番号]", re.compile(r"(?<![0-9０-９])(?:\+81[\s\-]?|0|０)[0-9０-９]{1,4}[\-－ー(（)）\s]?[0-9０-９]{1,4}[\-－ー)）\s]?[0-9０-９]{3,4}(?![0-9０-９])")),
     ("[郵便番号]", re.compile(r"(?:〒\s*)?(?<![0-9０-９])[0-9０-９]{3}[\-－ー][0-9０-９]{4}(?![0-9０-９])")),

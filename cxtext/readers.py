@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,18 @@ class SurveyFile:
         return len(self.rows) + len(self.rejects)
 
 
+# Python's cp932 codec maps the bytes 0xA0 and 0xFD-0xFF, which no Japanese tool writes, to
+# private-use characters U+F8F0-U+F8F3; treat them as undecodable rather than as text.
+_CP932_STRAY_BYTES = re.compile("[\uf8f0-\uf8f3]")
+
+
+def _strict_decode(raw: bytes, enc: str) -> str:
+    text = raw.decode(enc)
+    if enc == "cp932" and (m := _CP932_STRAY_BYTES.search(text)):
+        raise UnicodeDecodeError(enc, raw, m.start(), m.start() + 1, "byte never written by Shift_JIS tools")
+    return text
+
+
 def _decode_lines(data: bytes, encoding: str) -> tuple[str, str, set[int]]:
     """Decode bytes to text; return (text, encoding used, 1-based line numbers that failed).
 
@@ -61,7 +74,7 @@ def _decode_lines(data: bytes, encoding: str) -> tuple[str, str, set[int]]:
     candidates = ["utf-8-sig", "cp932"] if encoding == "auto" else [encoding]
     for enc in candidates:
         try:
-            decoded = data.decode(enc)
+            decoded = _strict_decode(data, enc)
             if enc == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
                 enc = "utf-8"
             return decoded, enc, set()
@@ -75,7 +88,7 @@ def _decode_lines(data: bytes, encoding: str) -> tuple[str, str, set[int]]:
     for number, raw in enumerate(lines, start=1):
         for enc in candidates:
             try:
-                out.append(raw.decode(enc))
+                out.append(_strict_decode(raw, enc))
                 used[enc] = used.get(enc, 0) + 1
                 break
             except UnicodeDecodeError:

@@ -1,8 +1,9 @@
 """Merge the per-industry labelled parts into the train and test splits.
 
-    python scripts/build_corpus.py data/labelled/parts/*.csv
+    python scripts/build_corpus.py PART.csv...
 
-Run once when the corpus was assembled (see data/labelled/README.md); kept as the record
+Run once when the corpus was assembled from per-industry parts (see data/labelled/README.md;
+the parts themselves are not kept: train.csv and test.csv hold every comment that survived); kept as the record
 of how the splits were made. Steps: validate every part with cxtext's own label reader;
 drop near-duplicates (cosine similarity of character 3-gram sets ≥ 0.8, the later comment
 goes); split 80/20 stratified by industry × sentiment with a fixed seed; write

@@ -2,7 +2,8 @@
 
     python scripts/build_sample_export.py SOURCE.csv
 
-SOURCE.csv (UTF-8: nps_score,channel,category,region,comment) holds 900 comments written
+SOURCE.csv (UTF-8: nps_score,channel,category,region,comment; not kept, the export holds every
+comment) held 900 comments written
 for a fictional home-goods retailer. This script gives them ids and answer times over six
 weeks, adds responses without a comment, plants a known set of defective rows, and writes
 data/samples/survey_sample.csv as a Shift_JIS (CP932) export with CRLF line ends and
@@ -63,7 +64,7 @@ def main(source: str) -> None:
     plant(305, ["KM299003", records[305][1], "11", "満点以上です", "店舗", "食品", "九州"], "score_out_of_range")
     plant(512, ["KM299004", records[512][1], "Ａ", "", "オンラインストア", "日用品", "関東"], "score_not_integer")
     plant(777, ["KM299005", records[777][1], "", "点数を付け忘れました", "コールセンター", "家電", "関東"], "missing_score")
-    plant(890, ["KM299006", "2027/01/15 09:00", "5", "未来の日付", "店舗", "日用品", "中部"], "date_in_future")
+    plant(890, ["KM299006", "2099/01/15 09:00", "5", "入力ミスで未来の日付", "店舗", "日用品", "中部"], "date_in_future")
     # Corrections: the survey tool exported a response twice; the later row must win.
     for idx in (40, 333, 700):
         original = list(records[idx])

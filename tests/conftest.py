@@ -48,3 +48,15 @@ def tiny_bundle(tiny_model_dir):
     from cxtext.artifacts import load_bundle
 
     return load_bundle(tiny_model_dir)
+
+
+@pytest.fixture(autouse=True)
+def _restore_cxtext_logger():
+    """CLI tests run in-process and configure the ``cxtext`` logger; undo that so later
+    tests that read log records through ``caplog`` see them."""
+    import logging
+
+    logger = logging.getLogger("cxtext")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
