@@ -4,11 +4,16 @@ pipelines pickle (a lambda or closure in a fitted pipeline breaks joblib.dump)."
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from .lexicon import NEGATED_IS_NEGATIVE, NEGATIVE, POSITIVE
+from .normalize import normalize_comment
 from .tokens import CONTRAST, MARKERS, NEG, SENTENCE_END
 
 
@@ -74,11 +79,101 @@ def char_ngrams(doc: Doc, low: int = 2, high: int = 3) -> list[str]:
     return [text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)]
 
 
-def build_vectorizer(kind: str) -> FeatureUnion:
-    """kind: 'theme' or 'sentiment'. Word TF-IDF over our tokens plus character n-grams."""
+def _plain_lemmas(tokens: Sequence[str]) -> str:
+    return "".join(t[: -len(NEG)] if t.endswith(NEG) else t for t in tokens if t not in MARKERS)
+
+
+class ThemeCues(BaseEstimator, TransformerMixin):
+    """One feature per theme: how many of the theme's keywords (taxonomy.csv) occur in the
+    text or in its lemma string (so 高かった matches 高い). A keyword never seen in the labelled
+    data still pushes toward its theme, and an analyst can seed a new theme with keywords."""
+
+    def __init__(self, cues: tuple[tuple[str, tuple[str, ...]], ...] = (), weight: float = 0.5):
+        self.cues = cues
+        self.weight = weight
+
+    def fit(self, docs, y=None):
+        self.cue_sets_ = [tuple(sorted({normalize_comment(c) for c in words if c.strip()})) for _, words in self.cues]
+        return self
+
+    def transform(self, docs):
+        rows = []
+        for doc in docs:
+            lemmas = _plain_lemmas(doc.tokens)
+            rows.append([sum(1 for c in cues if c in doc.text or c in lemmas) for cues in self.cue_sets_])
+        counts = np.asarray(rows, dtype=float).reshape(len(rows), len(self.cue_sets_))
+        return sp.csr_matrix(np.log1p(counts) * self.weight)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"cue:{theme}" for theme, _ in self.cues], dtype=object)
+
+
+# A polar noun followed by a negated light verb is itself negated: 満足できない, 安心しない.
+_LIGHT_VERBS_NEGATED = frozenset(f"{v}{NEG}" for v in ("出来る", "為る", "得る"))
+
+
+def polarity_counts(tokens: Sequence[str]) -> tuple[int, int]:
+    """(positive, negative) lexicon hits, with negation flipping the word (悪い+NEG is positive)."""
+    pos = neg = 0
+    tokens = list(tokens)
+    skip_next = False
+    for i, tok in enumerate(tokens):
+        if skip_next:
+            skip_next = False
+            continue
+        negated = tok.endswith(NEG)
+        word = tok[: -len(NEG)] if negated else tok
+        if not negated and i + 1 < len(tokens) and tokens[i + 1] in _LIGHT_VERBS_NEGATED and (word in POSITIVE or word in NEGATIVE):
+            negated, skip_next = True, True
+        if negated:
+            if word in POSITIVE or word in NEGATED_IS_NEGATIVE:
+                neg += 1
+            elif word in NEGATIVE:
+                pos += 1
+        elif word in POSITIVE:
+            pos += 1
+        elif word in NEGATIVE:
+            neg += 1
+    return pos, neg
+
+
+class LexiconPolarity(BaseEstimator, TransformerMixin):
+    """Polarity-lexicon counts over the whole comment and over its last clause (after けど etc.)."""
+
+    FEATURES = ("pos", "neg", "last_pos", "last_neg", "more_pos", "more_neg", "no_polar_word")
+
+    def __init__(self, weight: float = 0.5):
+        self.weight = weight
+
+    def fit(self, docs, y=None):
+        return self
+
+    def transform(self, docs):
+        rows = []
+        for doc in docs:
+            clauses = split_clauses(doc.tokens)
+            pos, neg = polarity_counts(doc.tokens)
+            last_pos, last_neg = polarity_counts(clauses[-1]) if clauses else (0, 0)
+            rows.append([np.log1p(pos), np.log1p(neg), np.log1p(last_pos), np.log1p(last_neg),
+                         float(pos > neg), float(neg > pos), float(pos == neg == 0)])
+        return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), 7) * self.weight)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"lexicon:{f}" for f in self.FEATURES], dtype=object)
+
+
+def build_vectorizer(kind: str, cues: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> FeatureUnion:
+    """kind: 'theme' or 'sentiment'. Word TF-IDF over our tokens plus character n-grams, plus
+    taxonomy keyword cues (themes) or the polarity lexicon (sentiment)."""
     words = theme_word_features if kind == "theme" else sentiment_word_features
-    return FeatureUnion([
+    parts = [
         ("words", TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=1, lowercase=False)),
         ("chars", TfidfVectorizer(analyzer=partial(char_ngrams, low=2, high=3), sublinear_tf=True,
                                   min_df=2, lowercase=False)),
-    ])
+    ]
+    if kind == "theme":
+        if cues:
+            parts.append(("cues", ThemeCues(cues)))
+    else:
+        parts.append(("lexicon", LexiconPolarity()))
+    return FeatureUnion(parts)

@@ -29,9 +29,10 @@ THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
 MIN_POLARITY_EXAMPLES = 30
 
 
-def theme_pipeline(cfg: TrainingConfig) -> Pipeline:
+def theme_pipeline(cfg: TrainingConfig, taxonomy: Taxonomy | None = None) -> Pipeline:
     clf = OneVsRestClassifier(LogisticRegression(C=cfg.theme_C, solver="liblinear", max_iter=1000, random_state=cfg.random_state))
-    return Pipeline([("features", build_vectorizer("theme")), ("classifier", clf)])
+    cues = tuple((t.id, tuple(t.keywords)) for t in taxonomy.themes) if taxonomy is not None else ()
+    return Pipeline([("features", build_vectorizer("theme", cues)), ("classifier", clf)])
 
 
 def sentiment_pipeline(cfg: TrainingConfig) -> Pipeline:
@@ -90,12 +91,12 @@ def train(
                 log.warning("themes with fewer than 5 examples will not be predicted well: %s", ", ".join(thin))
             say(f"cross-validating the theme model ({cfg.cv_folds} folds)")
             folds = KFold(cfg.cv_folds, shuffle=True, random_state=rs)
-            oof = cross_val_predict(theme_pipeline(cfg), docs, y, cv=folds, method="predict_proba")
+            oof = cross_val_predict(theme_pipeline(cfg, taxonomy), docs, y, cv=folds, method="predict_proba")
             thresholds = choose_thresholds(y, oof)
             report["cv"]["themes"] = theme_metrics(y, (oof >= thresholds).astype(int), taxonomy.ids)
             report["thresholds"] = dict(zip(taxonomy.ids, map(float, thresholds)))
             say("fitting the theme model")
-            bundle.theme_model = theme_pipeline(cfg).fit(docs, y)
+            bundle.theme_model = theme_pipeline(cfg, taxonomy).fit(docs, y)
             bundle.theme_thresholds = thresholds
         else:
             report["skipped"].append("themes (no themes column)")
