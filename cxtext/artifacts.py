@@ -176,12 +176,24 @@ def render_card_markdown(card: dict[str, Any]) -> str:
         lines.append(f"- {td.get('n')} comments, SHA-256 `{td.get('sha256', '')[:16]}…`")
     counts = training.get("label_counts", {})
     if counts.get("themes"):
-        lines += ["", "| theme | examples | threshold | CV F1 | test F1 |", "|---|---|---|---|---|"]
-        cv = training.get("cv", {}).get("themes", {}).get("per_theme", {})
+        lines += ["", "| theme | examples | threshold | CV F1 [95% CI] | CV calibration error | test F1 |",
+                  "|---|---|---|---|---|---|"]
+        cv_all = training.get("cv", {})
+        cv = cv_all.get("themes", {}).get("per_theme", {})
+        ci = cv_all.get("theme_f1_95ci", {})
+        cal = cv_all.get("calibration", {}).get("per_theme", {})
         test = card.get("test_metrics", {}).get("themes", {}).get("per_theme", {})
         for theme, count in counts["themes"].items():
             thr = training.get("thresholds", {}).get(theme, "")
-            lines.append(f"| {theme} | {count} | {thr} | {cv.get(theme, {}).get('f1', '')} | {test.get(theme, {}).get('f1', '')} |")
+            interval = f" [{ci[theme][0]}–{ci[theme][1]}]" if theme in ci else ""
+            lines.append(f"| {theme} | {count} | {thr} | {cv.get(theme, {}).get('f1', '')}{interval} | "
+                         f"{cal.get(theme, {}).get('ece', '')} | {test.get(theme, {}).get('f1', '')} |")
+    conf = training.get("cv", {}).get("sentiment_confusion")
+    if conf:
+        classes = list(conf)
+        lines += ["", "Sentiment, cross-validated (rows: label, columns: predicted):", "",
+                  "| | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
+        lines += [f"| {g} | " + " | ".join(str(conf[g][p]) for p in classes) + " |" for g in classes]
     lines += ["", "## Metrics", "", "Cross-validated on the training data:", "", "```json",
               json.dumps(training.get("cv", {}), ensure_ascii=False, indent=1)[:3000], "```"]
     if card.get("test_metrics"):
@@ -194,10 +206,13 @@ def render_card_markdown(card: dict[str, Any]) -> str:
     for theme, feats in card.get("top_features", {}).items():
         lines.append(f"- **{theme}**: {' / '.join(feats)}")
     lines += ["", "## How it was learned", "",
-              "Themes: one logistic regression per theme over lemma uni/bigrams (negation-marked) and",
-              "character 2–3-grams, with a per-theme threshold chosen on out-of-fold predictions.",
-              "Sentiment: multinomial logistic regression; the clause after a contrast (けど, が, でも) is",
-              "weighted. Per-theme polarity: the same kind of model over the clauses that mention each theme.",
+              "Themes: one logistic regression per theme over lemma uni/bigrams (negation-marked),",
+              "character 2–3-grams and one keyword-cue count per theme (the `keywords` of the taxonomy),",
+              "with a per-theme threshold chosen on out-of-fold predictions. A theme with few examples",
+              "leans on its keywords.",
+              "Sentiment: multinomial logistic regression over the same kind of features plus a",
+              "negation-aware polarity lexicon; the clause after a contrast (けど, が, のに) is weighted.",
+              "Per-theme polarity: the same kind of model over the clauses that mention each theme.",
               "", "## Known weak spots", "",
               "- Trained on comments written for this project; very domain-specific jargon may be missed.",
               "- Sarcasm and irony without explicit cues are often read literally.", ""]

@@ -33,6 +33,56 @@ def sentiment_metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     }
 
 
+def f1_intervals(y_true: np.ndarray, y_pred: np.ndarray, theme_ids: Sequence[str], n_boot: int = 1000, seed: int = 0) -> dict:
+    """Per-theme F1 with a 95% percentile bootstrap interval over comments (seeded)."""
+    rng = np.random.default_rng(seed)
+    n = len(y_true)
+    if n == 0:
+        return {}
+    idx = rng.integers(0, n, size=(n_boot, n))
+    tp = (y_true & y_pred).astype(np.int32)
+    fp = ((1 - y_true) & y_pred).astype(np.int32)
+    fn = (y_true & (1 - y_pred)).astype(np.int32)
+    out = {}
+    for j, theme in enumerate(theme_ids):
+        t, f_p, f_n = tp[idx, j].sum(axis=1), fp[idx, j].sum(axis=1), fn[idx, j].sum(axis=1)
+        denom = 2 * t + f_p + f_n
+        # A resample with no gold and no predicted mention has no F1; leave it out.
+        f1 = np.divide(2 * t, denom, out=np.full(n_boot, np.nan), where=denom > 0)
+        if np.isnan(f1).all():
+            continue
+        out[theme] = [round(float(np.nanquantile(f1, 0.025)), 4), round(float(np.nanquantile(f1, 0.975)), 4)]
+    return out
+
+
+def calibration(y_true: np.ndarray, probs: np.ndarray, theme_ids: Sequence[str], bins: int = 10) -> dict:
+    """Expected calibration error (equal-width bins) and Brier score per theme and overall:
+    how far 'p_theme = 0.7' is from 'mentioned 70% of the time'."""
+    def ece(y: np.ndarray, p: np.ndarray) -> float:
+        which = np.minimum((p * bins).astype(int), bins - 1)
+        total = 0.0
+        for b in range(bins):
+            mask = which == b
+            if mask.any():
+                total += mask.sum() / len(p) * abs(float(y[mask].mean()) - float(p[mask].mean()))
+        return round(total, 4)
+
+    per = {t: {"ece": ece(y_true[:, j], probs[:, j]),
+               "brier": round(float(np.mean((probs[:, j] - y_true[:, j]) ** 2)), 4)}
+           for j, t in enumerate(theme_ids)}
+    return {"ece": ece(y_true.ravel(), probs.ravel()),
+            "brier": round(float(np.mean((probs - y_true) ** 2)), 4), "per_theme": per}
+
+
+def confusion(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str] = ("positive", "neutral", "negative")) -> dict:
+    """{gold: {predicted: count}} for the sentiment classes."""
+    table = {g: {p: 0 for p in classes} for g in classes}
+    for g, p in zip(y_true, y_pred):
+        if g in table and p in table[g]:
+            table[g][p] += 1
+    return table
+
+
 def theme_sentiment_accuracy(gold: Sequence[dict], predicted: Sequence[dict]) -> dict:
     """Share of gold theme mentions whose theme was found with the right polarity."""
     total = hits = 0

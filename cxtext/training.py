@@ -17,8 +17,9 @@ from sklearn.pipeline import Pipeline
 
 from .classifiers import ModelBundle
 from .config import TrainingConfig
+from .drift import content_tokens, reference_profile
 from .errors import InputError
-from .evaluation import binarize, sentiment_metrics, theme_metrics
+from .evaluation import binarize, calibration, confusion, f1_intervals, sentiment_metrics, theme_metrics
 from .features import build_vectorizer
 from .labels import LabelledSet
 from .taxonomy import Taxonomy
@@ -93,7 +94,10 @@ def train(
             folds = KFold(cfg.cv_folds, shuffle=True, random_state=rs)
             oof = cross_val_predict(theme_pipeline(cfg, taxonomy), docs, y, cv=folds, method="predict_proba")
             thresholds = choose_thresholds(y, oof)
-            report["cv"]["themes"] = theme_metrics(y, (oof >= thresholds).astype(int), taxonomy.ids)
+            oof_pred = (oof >= thresholds).astype(int)
+            report["cv"]["themes"] = theme_metrics(y, oof_pred, taxonomy.ids)
+            report["cv"]["theme_f1_95ci"] = f1_intervals(y, oof_pred, taxonomy.ids, seed=rs)
+            report["cv"]["calibration"] = calibration(y, oof, taxonomy.ids)
             report["thresholds"] = dict(zip(taxonomy.ids, map(float, thresholds)))
             say("fitting the theme model")
             bundle.theme_model = theme_pipeline(cfg, taxonomy).fit(docs, y)
@@ -106,8 +110,11 @@ def train(
             report["label_counts"]["sentiment"] = {k: int(v) for k, v in zip(*np.unique(y_sent, return_counts=True))}
             say(f"cross-validating the sentiment model ({cfg.cv_folds} folds)")
             folds = StratifiedKFold(cfg.cv_folds, shuffle=True, random_state=rs)
-            oof_sent = cross_val_predict(sentiment_pipeline(cfg), docs, y_sent, cv=folds)
+            oof_sent_proba = cross_val_predict(sentiment_pipeline(cfg), docs, y_sent, cv=folds, method="predict_proba")
+            sentiment_classes = np.unique(y_sent)  # the column order of predict_proba
+            oof_sent = sentiment_classes[oof_sent_proba.argmax(axis=1)]
             report["cv"]["sentiment"] = sentiment_metrics(y_sent, oof_sent)
+            report["cv"]["sentiment_confusion"] = confusion(y_sent, oof_sent)
             say("fitting the sentiment model")
             bundle.sentiment_model = sentiment_pipeline(cfg).fit(docs, y_sent)
         else:
@@ -127,8 +134,12 @@ def train(
         else:
             report["skipped"].append("per-theme polarity (no theme_sentiments column)")
 
+    no_theme = (oof_pred.sum(axis=1) == 0) if labels.has_themes else np.zeros(0)
+    confidence = oof_sent_proba.max(axis=1) if labels.has_sentiment else np.zeros(0)
+    report["reference"] = reference_profile([d.tokens for d in docs], no_theme, confidence, cfg.cv_folds, rs)
+    vocabulary = frozenset(w for d in docs for w in content_tokens(d.tokens))
     report["train_seconds"] = round(time.perf_counter() - started, 2)
-    bundle.info = {"training": report}
+    bundle.info = {"training": report, "reference": report["reference"], "vocabulary": vocabulary}
     return bundle, report
 
 

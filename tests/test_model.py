@@ -49,7 +49,12 @@ def test_card_records_versions_checksum_and_metrics(tiny_model_dir):
     assert card["versions"]["unidic-lite"] == "1.0.8" and card["versions"]["scikit-learn"]
     assert len(card["files"][MODEL_FILE]) == 64
     assert card["training_data"]["n"] == 71
-    assert set(card["training"]["cv"]) == {"themes", "sentiment"}
+    cv = card["training"]["cv"]
+    assert set(cv) == {"themes", "sentiment", "theme_f1_95ci", "calibration", "sentiment_confusion"}
+    for theme, (low, high) in cv["theme_f1_95ci"].items():
+        assert low <= cv["themes"]["per_theme"][theme]["f1"] <= high or low == high, theme
+    assert 0 <= cv["calibration"]["ece"] <= 1
+    assert sum(sum(row.values()) for row in cv["sentiment_confusion"].values()) == card["training"]["n"]
     assert (tiny_model_dir / "CARD.md").read_text(encoding="utf-8").startswith("# Model card: tiny test")
 
 
@@ -90,3 +95,18 @@ def test_too_few_labels_to_train(tmp_path, taxonomy):
     path.write_text("comment_id,comment,sentiment\nc1,良い,positive\nc2,悪い,negative\n", encoding="utf-8")
     with pytest.raises(InputError, match="at least 20"):
         train(read_labels(path, taxonomy), taxonomy, TrainingConfig())
+
+
+def test_calibration_and_intervals_against_hand_computed_cases():
+    import numpy as np
+
+    from cxtext.evaluation import calibration, confusion, f1_intervals
+
+    y = np.array([[1], [0], [1], [0]])
+    # Probabilities 0.75 for the two mentioned comments and 0.25 for the others: each bin's
+    # mean probability is 0.25 away from its observed rate (1.0 and 0.0), so ECE = 0.25.
+    cal = calibration(y, np.array([[0.75], [0.25], [0.75], [0.25]]), ["price"])
+    assert cal["per_theme"]["price"]["ece"] == 0.25 and cal["brier"] == 0.0625
+    perfect = f1_intervals(y, y.copy(), ["price"])
+    assert perfect["price"] == [1.0, 1.0]
+    assert confusion(["positive", "negative"], ["positive", "neutral"])["negative"] == {"positive": 0, "neutral": 1, "negative": 0}
