@@ -81,6 +81,7 @@ def save_bundle(bundle: ModelBundle, out_dir: str | Path, card: dict[str, Any]) 
         raise ModelError(f"{out_dir} already exists and is not empty; choose a new folder for the candidate")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
     try:
         joblib.dump(bundle, tmp / MODEL_FILE, compress=3)
         full_card = {

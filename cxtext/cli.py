@@ -193,5 +193,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except CxtextError as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     sys.exit(rc if isinstance(rc, int) else 0)

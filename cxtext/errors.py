@@ -4,6 +4,8 @@
 class CxtextError(Exception):
     """Base class: anything raised as a CxtextError is an expected, explainable failure."""
 
+    exit_code = 1
+
 
 class ConfigError(CxtextError):
     """The TOML configuration is missing, unreadable or inconsistent."""

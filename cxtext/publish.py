@@ -32,6 +32,8 @@ COMMIT = "COMMIT"
 class RunLockedError(CxtextError):
     """Another run is writing to the same output folder."""
 
+    exit_code = 75  # EX_TEMPFAIL: try again later; lets a scheduler tell "busy" from "broken"
+
 
 class RunLock:
     def __init__(self, out_dir: Path):

@@ -3,7 +3,8 @@
     python jobs/nightly.py --input /data/exports/ --out /data/cxtext/out [--config jobs/cxtext.toml]
 
 Exit status: 0 run complete (rejected rows are normal), 1 the run could not complete
-(one `Error: …` line on stderr), 2 usage error. See jobs/README.md for cron and systemd.
+(one `Error: …` line on stderr), 2 usage error, 75 the output folder is locked by
+another run, 130/143 interrupted/terminated. See jobs/README.md for cron and systemd.
 """
 
 import sys

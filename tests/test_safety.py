@@ -27,6 +27,17 @@ def test_second_run_on_the_same_folder_is_refused(tmp_path, tiny_model_dir):
             run_nightly([EXPORT], tmp_path, load_config(CFG), model_dir=tiny_model_dir, now=FIXED_NOW)
 
 
+def test_locked_folder_exits_75_with_one_error_line(tmp_path, tiny_model_dir, capsys):
+    from cxtext.cli import main
+
+    with RunLock(tmp_path):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["run", "--input", str(EXPORT), "--out", str(tmp_path), "--config", str(CFG), "--model", str(tiny_model_dir)])
+    assert exit_info.value.code == 75
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("Error: another cxtext run is writing to")
+
+
 def test_stale_lock_from_a_killed_run_is_recovered(tmp_path, tiny_model_dir, caplog):
     (tmp_path / ".cxtext.lock").write_text("pid 999999 on elsewhere, started 2026-10-01 02:30:00\n")
     (tmp_path / ".staging-999999").mkdir()
