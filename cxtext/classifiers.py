@@ -62,6 +62,9 @@ class ModelBundle:
     polarity_model: Any  # Pipeline for per-theme polarity; None falls back to sentiment_model
     max_comment_chars: int = 5000
     info: dict[str, Any] = field(default_factory=dict)
+    # A theme's score is the max of the comment's and each clause's probability, so an aspect
+    # mentioned in one short clause (…だけど、配送が遅い) is not drowned by the rest.
+    clause_pooling: bool = False
 
     @property
     def theme_ids(self) -> tuple[str, ...]:
@@ -83,6 +86,28 @@ class ModelBundle:
             return np.zeros((len(docs), len(self.theme_ids)))
         return np.asarray(self.theme_model.predict_proba(list(docs)))
 
+    def theme_scores(self, docs: Sequence[Doc]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """Theme probabilities per comment (clause-pooled when enabled) and, for comments with
+        several clauses, the per-clause probabilities (reused to find each theme's context)."""
+        probs = self.theme_probabilities(docs)
+        per_clause: list[np.ndarray | None] = [None] * len(docs)
+        if not self.clause_pooling or self.theme_model is None:
+            return probs, per_clause
+        pieces: list[Doc] = []
+        spans: dict[int, tuple[int, int]] = {}
+        for i, doc in enumerate(docs):
+            cds = clause_docs(doc)
+            if len(cds) > 1:
+                spans[i] = (len(pieces), len(pieces) + len(cds))
+                pieces.extend(cds)
+        if pieces:
+            clause_probs = self.theme_probabilities(pieces)
+            probs = probs.copy()
+            for i, (a, b) in spans.items():
+                per_clause[i] = clause_probs[a:b]
+                probs[i] = np.maximum(probs[i], clause_probs[a:b].max(axis=0))
+        return probs, per_clause
+
     def predict(self, texts: Sequence[str], progress: ProgressCallback | None = None, batch_size: int = 2000) -> pd.DataFrame:
         """Score comments. One row per text with: sentiment, sentiment_confidence, themes
         (';'-joined), theme_sentiments ('theme:polarity;…'), and p_<theme> per theme."""
@@ -99,7 +124,7 @@ class ModelBundle:
     def _predict_batch(self, texts: list[str]) -> pd.DataFrame:
         docs = self.analyze(texts)
         n = len(docs)
-        probs = self.theme_probabilities(docs)
+        probs, per_clause = self.theme_scores(docs)
         empty = np.array([len(d.tokens) == 0 for d in docs], dtype=bool)
         if self.theme_thresholds is not None:
             chosen = probs >= self.theme_thresholds[None, :]
@@ -115,7 +140,7 @@ class ModelBundle:
             sentiment, confidence = [""] * n, np.zeros(n)
         sentiment = ["" if e else s for s, e in zip(sentiment, empty)]
         theme_lists = [[self.theme_ids[j] for j in np.flatnonzero(chosen[i])] for i in range(n)]
-        polarities = self._theme_polarities(docs, theme_lists, sentiment)
+        polarities = self._theme_polarities(docs, theme_lists, sentiment, per_clause)
         out = pd.DataFrame({
             "sentiment": sentiment,
             "sentiment_confidence": np.round(confidence, 4),
@@ -126,10 +151,13 @@ class ModelBundle:
             out[f"p_{theme}"] = np.round(probs[:, j], 4)
         return out
 
-    def contexts_for(self, docs: Sequence[Doc], theme_lists: Sequence[Sequence[str]]) -> list[dict[str, Doc]]:
+    def contexts_for(self, docs: Sequence[Doc], theme_lists: Sequence[Sequence[str]],
+                     known_clause_probs: Sequence[np.ndarray | None] | None = None) -> list[dict[str, Doc]]:
         """Per comment, the per-theme polarity contexts (used by predict and by training)."""
+        known = list(known_clause_probs) if known_clause_probs is not None else [None] * len(docs)
         # Only comments with several themes and several clauses need clause-level probabilities.
-        need = [i for i, (d, t) in enumerate(zip(docs, theme_lists)) if len(t) > 1 and len(split_clauses(d.tokens)) > 1]
+        need = [i for i, (d, t) in enumerate(zip(docs, theme_lists))
+                if len(t) > 1 and known[i] is None and len(split_clauses(d.tokens)) > 1]
         pieces: list[Doc] = []
         spans: dict[int, tuple[int, int]] = {}
         for i in need:
@@ -139,12 +167,13 @@ class ModelBundle:
         piece_probs = self.theme_probabilities(pieces) if pieces else None
         result = []
         for i, (doc, themes) in enumerate(zip(docs, theme_lists)):
-            cp = piece_probs[spans[i][0] : spans[i][1]] if i in spans else None
+            cp = piece_probs[spans[i][0] : spans[i][1]] if i in spans else known[i]
             result.append(theme_contexts(doc, list(themes), cp, self.theme_ids))
         return result
 
-    def _theme_polarities(self, docs: Sequence[Doc], theme_lists: list[list[str]], sentiment: list[str]) -> list[dict[str, str]]:
-        contexts = self.contexts_for(docs, theme_lists)
+    def _theme_polarities(self, docs: Sequence[Doc], theme_lists: list[list[str]], sentiment: list[str],
+                          clause_probs: Sequence[np.ndarray | None] | None = None) -> list[dict[str, str]]:
+        contexts = self.contexts_for(docs, theme_lists, clause_probs)
         flat = [(i, t, c) for i, ctx in enumerate(contexts) for t, c in ctx.items()]
         model = self.polarity_model or self.sentiment_model
         out: list[dict[str, str]] = [dict() for _ in docs]

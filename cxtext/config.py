@@ -47,6 +47,7 @@ class TrainingConfig:
     sentiment_C: float = 4.0
     cv_folds: int = 5
     random_state: int = 0
+    clause_pooling: bool = True  # theme score = max over the comment and its clauses
 
 
 @dataclass(frozen=True)

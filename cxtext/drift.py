@@ -83,7 +83,8 @@ def drift_signals(bundle, comments: Sequence[str], predictions: pd.DataFrame, se
     warnings = result["warnings"]
     ref_share, ref_n = reference.get("no_theme_share", 0.0), max(reference.get("n", 0), 1)
     z = _two_proportion_z(no_theme, n, ref_share, ref_n)
-    if abs(no_theme - ref_share) >= 0.10 and abs(z) >= 3:
+    # Only a rise matters: fewer unthemed comments than in training is not a coverage problem.
+    if no_theme - ref_share >= 0.10 and z >= 3:
         warnings.append(f"share of comments with no theme is {no_theme:.0%} against {ref_share:.0%} in training "
                         f"(z = {z:.1f}): new topics the taxonomy may not cover")
     ref_median = reference.get("sentiment_confidence_quantiles", {}).get("0.5")

@@ -58,6 +58,19 @@ def choose_thresholds(y: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return out
 
 
+def _theme_oof(docs, y: np.ndarray, cfg: TrainingConfig, taxonomy: Taxonomy, bundle: ModelBundle) -> np.ndarray:
+    """Out-of-fold theme probabilities computed exactly as the bundle will score (clause pooling
+    included), so thresholds and calibration are chosen on the scores the run will see."""
+    oof = np.zeros(y.shape, dtype=float)
+    folds = KFold(cfg.cv_folds, shuffle=True, random_state=cfg.random_state)
+    for train_idx, test_idx in folds.split(docs):
+        fold = ModelBundle(bundle.name, bundle.version, taxonomy, bundle.tokenizer, None, None, None, None,
+                           clause_pooling=bundle.clause_pooling)
+        fold.theme_model = theme_pipeline(cfg, taxonomy).fit([docs[i] for i in train_idx], y[train_idx])
+        oof[test_idx] = fold.theme_scores([docs[i] for i in test_idx])[0]
+    return oof
+
+
 def train(
     labels: LabelledSet,
     taxonomy: Taxonomy,
@@ -73,7 +86,8 @@ def train(
         raise InputError(f"only {len(frame)} labelled comments; at least 20 are needed to train")
     say = progress or (lambda msg: log.info(msg))
     version = version or dt.date.today().isoformat() + "-" + labels.sha256[:8]
-    bundle = ModelBundle(name, version, taxonomy, JapaneseTokenizer(), None, None, None, None)
+    bundle = ModelBundle(name, version, taxonomy, JapaneseTokenizer(), None, None, None, None,
+                         clause_pooling=cfg.clause_pooling)
     say(f"tokenizing {len(frame)} labelled comments")
     docs = bundle.analyze(list(frame["comment"]))
     report: dict = {"n": int(len(frame)), "skipped": [], "cv": {}, "label_counts": {}}
@@ -91,8 +105,7 @@ def train(
             if thin:
                 log.warning("themes with fewer than 5 examples will not be predicted well: %s", ", ".join(thin))
             say(f"cross-validating the theme model ({cfg.cv_folds} folds)")
-            folds = KFold(cfg.cv_folds, shuffle=True, random_state=rs)
-            oof = cross_val_predict(theme_pipeline(cfg, taxonomy), docs, y, cv=folds, method="predict_proba")
+            oof = _theme_oof(docs, y, cfg, taxonomy, bundle)
             thresholds = choose_thresholds(y, oof)
             oof_pred = (oof >= thresholds).astype(int)
             report["cv"]["themes"] = theme_metrics(y, oof_pred, taxonomy.ids)

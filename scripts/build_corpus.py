@@ -36,7 +36,16 @@ def near_duplicates(texts: list[str]) -> list[tuple[int, int, float]]:
     sim = (x @ x.T).tocoo()
     pairs = [(i, j, v) for i, j, v in zip(sim.row, sim.col, sim.data) if i < j and v >= NEAR_DUPLICATE]
     # Very short comments ("高い", "特になし") repeat in real data; only exact repeats count there.
-    return [(i, j, v) for i, j, v in pairs if len(norm[i]) >= 8 or norm[i] == norm[j]]
+    pairs = [(i, j, v) for i, j, v in pairs if len(norm[i]) >= 8 or norm[i] == norm[j]]
+    # Comments under 3 characters have no 3-grams: compare them exactly.
+    first: dict[str, int] = {}
+    for j, text in enumerate(norm):
+        if len(text) < 3:
+            if text in first:
+                pairs.append((first[text], j, 1.0))
+            else:
+                first[text] = j
+    return pairs
 
 
 def main(parts: list[str]) -> None:
