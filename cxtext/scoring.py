@@ -1,0 +1,130 @@
+"""Scoring many comments: in chunks, over several processes, and skipping what an earlier
+run already scored with the same model.
+
+Parallelism: joblib's loky processes each receive the ModelBundle once per batch of chunks;
+the fugashi Tagger inside its tokenizer is built lazily in each process (it cannot be
+pickled). Every chunk is scored by the same deterministic code, so any ``jobs`` value gives
+the same table as ``jobs=1``.
+
+Cache: an SQLite file keyed by (model label, response id, SHA-1 of the comment). SQLite
+commits atomically, so a run killed mid-way leaves a consistent cache behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+CHUNK = 2000
+
+
+def default_jobs() -> int:
+    """All cores the process may use (respects CPU affinity, e.g. in containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _score_chunk(bundle, texts: list[str]) -> pd.DataFrame:
+    return bundle.predict(texts, batch_size=len(texts) or 1)
+
+
+def score(bundle, texts: Sequence[str], jobs: int = 1, chunk_size: int = CHUNK,
+          progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """bundle.predict over texts, split in chunks; ``jobs`` > 1 scores chunks in parallel."""
+    texts = list(texts)
+    if not texts:
+        return bundle.predict([])
+    chunks = [texts[i : i + chunk_size] for i in range(0, len(texts), chunk_size)]
+    jobs = max(1, min(jobs, len(chunks)))
+    if jobs == 1:
+        frames = []
+        for chunk in chunks:
+            frames.append(_score_chunk(bundle, chunk))
+            if progress:
+                progress(len(chunk))
+        return pd.concat(frames, ignore_index=True)
+    from joblib import Parallel, delayed
+
+    frames = []
+    # return_as="generator" keeps order and lets the progress bar move as chunks finish.
+    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
+    for chunk, frame in zip(chunks, parallel(delayed(_score_chunk)(bundle, c) for c in chunks)):
+        frames.append(frame)
+        if progress:
+            progress(len(chunk))
+    return pd.concat(frames, ignore_index=True)
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class ScoreCache:
+    """Scores of earlier runs, per model label. ``lookup`` returns the cached rows (or None)
+    for each (response id, comment) pair; ``store`` adds newly scored rows."""
+
+    def __init__(self, path: str | Path, model_label: str):
+        self.path = Path(path)
+        self.model = model_label
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS scores (model TEXT, response_id TEXT, text_sha1 TEXT, "
+                         "row TEXT, PRIMARY KEY (model, response_id, text_sha1))")
+        self._db.commit()
+
+    def lookup(self, response_ids: Sequence[str], texts: Sequence[str]) -> list[dict | None]:
+        found: dict[tuple[str, str], dict] = {}
+        keys = [(str(r), text_key(t)) for r, t in zip(response_ids, texts)]
+        cur = self._db.cursor()
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            ids = [k[0] for k in batch]
+            marks = ",".join("?" * len(ids))
+            for rid, sha, row in cur.execute(
+                    f"SELECT response_id, text_sha1, row FROM scores WHERE model = ? AND response_id IN ({marks})",
+                    [self.model, *ids]):
+                found[(rid, sha)] = json.loads(row)
+        return [found.get(k) for k in keys]
+
+    def store(self, response_ids: Sequence[str], texts: Sequence[str], rows: pd.DataFrame) -> None:
+        records = rows.to_dict(orient="records")
+        with self._db:  # one transaction
+            self._db.executemany(
+                "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
+                [(self.model, str(r), text_key(t), json.dumps(rec, ensure_ascii=False))
+                 for r, t, rec in zip(response_ids, texts, records)])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def score_with_cache(bundle, response_ids: Sequence[str], texts: Sequence[str], cache: ScoreCache | None,
+                     jobs: int = 1, progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, int]:
+    """Score texts, reusing cached rows. Returns the table (in input order) and the cache hits."""
+    if cache is None:
+        return score(bundle, texts, jobs=jobs, progress=progress), 0
+    cached = cache.lookup(response_ids, texts)
+    todo = [i for i, row in enumerate(cached) if row is None]
+    if progress and len(texts) - len(todo):
+        progress(len(texts) - len(todo))
+    fresh = score(bundle, [texts[i] for i in todo], jobs=jobs, progress=progress)
+    if todo:
+        cache.store([response_ids[i] for i in todo], [texts[i] for i in todo], fresh)
+    columns = list(fresh.columns)
+    rows = list(cached)
+    for i, rec in zip(todo, fresh.to_dict(orient="records")):
+        rows[i] = rec
+    table = pd.DataFrame(rows, columns=columns)
+    if todo and len(todo) < len(texts):  # mixed cached and fresh rows: keep the fresh dtypes
+        table = table.astype(fresh.dtypes.to_dict())
+    return table, len(texts) - len(todo)

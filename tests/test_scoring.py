@@ -1,0 +1,37 @@
+"""Chunked, parallel and cached scoring give exactly the single-process results."""
+
+import pandas as pd
+import pytest
+
+from cxtext.scoring import ScoreCache, score, score_with_cache
+
+COMMENTS = ["配送が遅い", "店員さんは親切だけど、レジ待ちが長い", "特になし", "ｱﾌﾟﾘが重い😡", "",
+            "料金が高すぎる。二度と使わない", "悪くない", "説明がわかりにくかった\n電話もつながらない"] * 5
+
+
+def test_chunked_and_parallel_scoring_match_one_call(tiny_bundle):
+    whole = tiny_bundle.predict(COMMENTS)
+    pd.testing.assert_frame_equal(score(tiny_bundle, COMMENTS, jobs=1, chunk_size=7), whole)
+
+
+@pytest.mark.slow
+def test_two_processes_match_one(tiny_bundle):
+    whole = tiny_bundle.predict(COMMENTS)
+    pd.testing.assert_frame_equal(score(tiny_bundle, COMMENTS, jobs=2, chunk_size=9), whole)
+
+
+def test_cache_reuses_rows_only_for_the_same_model_id_and_text(tiny_bundle, tmp_path):
+    ids = [f"R{i}" for i in range(len(COMMENTS))]
+    cache = ScoreCache(tmp_path / "cache.sqlite", tiny_bundle.label)
+    first, hits = score_with_cache(tiny_bundle, ids, COMMENTS, cache)
+    assert hits == 0
+    again, hits = score_with_cache(tiny_bundle, ids, COMMENTS, cache)
+    assert hits == len(COMMENTS)
+    pd.testing.assert_frame_equal(again, first)
+    edited = list(COMMENTS)
+    edited[0] = "配送がとても早かった"  # same id, new text: scored again
+    _, hits = score_with_cache(tiny_bundle, ids, edited, cache)
+    assert hits == len(COMMENTS) - 1
+    other_model = ScoreCache(tmp_path / "cache.sqlite", "another-model 1")
+    _, hits = score_with_cache(tiny_bundle, ids, COMMENTS, other_model)
+    assert hits == 0
