@@ -34,7 +34,7 @@ def corpus_comments() -> list[str]:
     sample = ROOT / "data" / "samples" / "survey_sample.csv"
     if sample.exists():
         with sample.open(encoding="cp932", newline="") as fh:
-            comments += [r["推奨度の理由"] for r in csv.DictReader(fh) if r.get("推奨度の理由", "").strip()]
+            comments += [r["推奨度の理由"] for r in csv.DictReader(fh) if (r.get("推奨度の理由") or "").strip()]
     return comments
 
 

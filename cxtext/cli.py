@@ -99,7 +99,10 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML configuration (or $CXTEXT_CONFIG).")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False), help="Model folder (default: models/default).")
-def run(inputs, out_dir, config_path, model_dir):
+@click.option("--jobs", type=click.IntRange(min=0), default=None,
+              help="Worker processes for scoring (0 = all cores; default: [run] jobs).")
+@click.option("--no-cache", is_flag=True, help="Score every comment again instead of reusing earlier scores.")
+def run(inputs, out_dir, config_path, model_dir, jobs, no_cache):
     """Score survey exports and write comments.csv, nps.csv, drivers.csv, rejects.csv, run.json.
 
     \b
@@ -110,7 +113,13 @@ def run(inputs, out_dir, config_path, model_dir):
 
     import signal
 
+    import dataclasses
+
     cfg = _config(config_path)
+    if jobs is not None or no_cache:
+        run_cfg = dataclasses.replace(cfg.run, jobs=cfg.run.jobs if jobs is None else jobs,
+                                      cache=cfg.run.cache and not no_cache)
+        cfg = dataclasses.replace(cfg, run=run_cfg)
     signal.signal(signal.SIGTERM, _raise_terminated)
     bar = _Progress("scoring comments")
     try:

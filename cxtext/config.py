@@ -39,6 +39,11 @@ class RunConfig:
     max_comment_chars: int = 5000
     # Emails, phone numbers, postal codes and card-like numbers are masked in every output.
     mask_personal_data: bool = True
+    # Worker processes for scoring; 0 = every core this process may use.
+    jobs: int = 0
+    # Reuse scores of responses already scored by the same model (SQLite file in the output
+    # folder, keyed by model, response id and comment hash).
+    cache: bool = True
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ pipelines pickle (a lambda or closure in a fitted pipeline breaks joblib.dump)."
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import NamedTuple, Sequence
 
@@ -96,12 +97,27 @@ class ThemeCues(BaseEstimator, TransformerMixin):
         self.cue_sets_ = [tuple(sorted({normalize_comment(c) for c in words if c.strip()})) for _, words in self.cues]
         return self
 
+    def _patterns(self) -> list[re.Pattern | None]:
+        # Compiled lazily and not pickled: one alternation per theme scans a text in C,
+        # where testing each keyword with `in` cost a sixth of all scoring time.
+        patterns = self.__dict__.get("_compiled")
+        if patterns is None:
+            patterns = [re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True)))) if cues else None
+                        for cues in self.cue_sets_]
+            self._compiled = patterns
+        return patterns
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_compiled"}
+
     def transform(self, docs):
+        patterns = self._patterns()
         rows = []
         for doc in docs:
             lemmas = _plain_lemmas(doc.tokens)
-            rows.append([sum(1 for c in cues if c in doc.text or c in lemmas) for cues in self.cue_sets_])
-        counts = np.asarray(rows, dtype=float).reshape(len(rows), len(self.cue_sets_))
+            rows.append([len(set(p.findall(doc.text)) | set(p.findall(lemmas))) if p is not None else 0
+                         for p in patterns])
+        counts = np.asarray(rows, dtype=float).reshape(len(rows), len(patterns))
         return sp.csr_matrix(np.log1p(counts) * self.weight)
 
     def get_feature_names_out(self, input_features=None):

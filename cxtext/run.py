@@ -17,6 +17,7 @@ import pandas as pd
 from . import schema
 from .artifacts import default_model_dir, load_bundle
 from .config import Config
+from .drift import drift_signals
 from .drivers import drivers_table
 from .errors import InputError
 from .nps import nps_table
@@ -24,10 +25,12 @@ from .outputs import write_json, write_table
 from .privacy import mask_personal_data
 from .publish import RunLock, new_staging, publish
 from .readers import ROW_NUMBER, SOURCE_FILE, expand_inputs, read_survey
+from .scoring import ScoreCache, default_jobs, score_with_cache
 from .validation import split_valid
 
 log = logging.getLogger(__name__)
 
+CACHE_NAME = ".cxtext-scores.sqlite"  # in the output folder; delete it to force a full re-score
 OUTPUT_FILES = ("comments.csv", "nps.csv", "drivers.csv", "rejects.csv", "run.json")
 
 
@@ -113,7 +116,16 @@ def _run_locked(
     texts = list(valid.loc[has_comment, schema.COMMENT]) if len(valid) else []
     if on_start:
         on_start(len(texts))
-    predictions = bundle.predict(texts, progress=progress)
+    ids = list(valid.loc[has_comment, schema.RESPONSE_ID]) if len(valid) else []
+    jobs = cfg.run.jobs or default_jobs()
+    cache = ScoreCache(out_dir / CACHE_NAME, bundle.label) if cfg.run.cache else None
+    try:
+        predictions, cache_hits = score_with_cache(bundle, ids, texts, cache, jobs=jobs, progress=progress)
+    finally:
+        if cache is not None:
+            cache.close()
+    log.info("scored %d comments with %d job(s); %d reused from the cache", len(texts) - cache_hits, jobs, cache_hits)
+    drift = drift_signals(bundle, texts, predictions)
 
     comments = valid.copy()
     comments["nps_category"] = comments[schema.NPS_SCORE].map(schema.nps_category) if len(comments) else []
@@ -150,6 +162,7 @@ def _run_locked(
         "model": {"name": bundle.name, "version": bundle.version, "path": str(model_path)},
         "inputs": [{"path": sv.path, "sha256": sv.sha256, "encoding": sv.encoding, "rows_read": sv.rows_read} for sv in surveys],
         "segments": list(segments),
+        "drift": drift,
         "config": cfg.source,
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now().isoformat(timespec="seconds"),

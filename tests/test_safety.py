@@ -141,7 +141,7 @@ def test_sigterm_stops_cleanly_with_a_distinct_status(tmp_path, tiny_model_dir):
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143
+    assert proc.returncode == 143, err[-3000:]
     assert err.strip().splitlines()[-1] == "Error: stopped by SIGTERM; the previous outputs are unchanged"
     assert not (tmp_path / "out" / "comments.csv").exists()
     assert not list((tmp_path / "out").glob(".staging-*"))
