@@ -35,3 +35,22 @@ def test_cache_reuses_rows_only_for_the_same_model_id_and_text(tiny_bundle, tmp_
     other_model = ScoreCache(tmp_path / "cache.sqlite", "another-model 1")
     _, hits = score_with_cache(tiny_bundle, ids, COMMENTS, other_model)
     assert hits == 0
+
+
+def test_second_nightly_run_reuses_the_cache_and_writes_the_same_outputs(tmp_path, tiny_model_dir, caplog):
+    import logging
+
+    from cxtext.config import load_config
+    from cxtext.run import CACHE_NAME, run_nightly
+
+    from .conftest import FIXED_NOW, FIXTURES
+
+    cfg = load_config(FIXTURES / "survey_small.toml")
+    export = FIXTURES / "survey_small_sjis.csv"
+    with caplog.at_level(logging.INFO, logger="cxtext"):
+        first = run_nightly([export], tmp_path, cfg, model_dir=tiny_model_dir, now=FIXED_NOW)
+        before = (tmp_path / "comments.csv").read_bytes()
+        run_nightly([export], tmp_path, cfg, model_dir=tiny_model_dir, now=FIXED_NOW)
+    assert (tmp_path / CACHE_NAME).is_file()
+    assert "scored 0 comments with" in caplog.text and f"{first.rows_with_comment} reused from the cache" in caplog.text
+    assert (tmp_path / "comments.csv").read_bytes() == before
