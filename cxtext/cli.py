@@ -102,7 +102,11 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--jobs", type=click.IntRange(min=0), default=None,
               help="Worker processes for scoring (0 = all cores; default: [run] jobs).")
 @click.option("--no-cache", is_flag=True, help="Score every comment again instead of reusing earlier scores.")
-def run(inputs, out_dir, config_path, model_dir, jobs, no_cache):
+@click.option("--engine", type=click.Choice(["local", "dask"]), default=None,
+              help="Where to score: local processes or a Dask cluster (default: [run] engine).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster for the run).")
+def run(inputs, out_dir, config_path, model_dir, jobs, no_cache, engine, scheduler):
     """Score survey exports and write comments.csv, nps.csv, drivers.csv, rejects.csv, run.json.
 
     \b
@@ -116,10 +120,14 @@ def run(inputs, out_dir, config_path, model_dir, jobs, no_cache):
     import dataclasses
 
     cfg = _config(config_path)
-    if jobs is not None or no_cache:
-        run_cfg = dataclasses.replace(cfg.run, jobs=cfg.run.jobs if jobs is None else jobs,
-                                      cache=cfg.run.cache and not no_cache)
-        cfg = dataclasses.replace(cfg, run=run_cfg)
+    overrides = {"jobs": jobs, "engine": engine, "scheduler": scheduler}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if no_cache:
+        overrides["cache"] = False
+    if scheduler and not engine:
+        overrides["engine"] = "dask"
+    if overrides:
+        cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, **overrides))
     signal.signal(signal.SIGTERM, _raise_terminated)
     bar = _Progress("scoring comments")
     try:

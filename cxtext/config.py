@@ -44,6 +44,10 @@ class RunConfig:
     # Reuse scores of responses already scored by the same model (SQLite file in the output
     # folder, keyed by model, response id and comment hash).
     cache: bool = True
+    # "local" (joblib processes on this machine) or "dask" (a Dask distributed cluster).
+    engine: str = "local"
+    # Dask scheduler address (tcp://host:8786); empty = start a local cluster for the run.
+    scheduler: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import logging
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -19,13 +20,13 @@ from .artifacts import default_model_dir, load_bundle
 from .config import Config
 from .drift import drift_signals
 from .drivers import drivers_table
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .nps import nps_table
 from .outputs import write_json, write_table
 from .privacy import mask_personal_data
 from .publish import RunLock, new_staging, publish
 from .readers import ROW_NUMBER, SOURCE_FILE, expand_inputs, read_survey
-from .scoring import ScoreCache, default_jobs, score_with_cache
+from .scoring import ScoreCache, default_jobs, score_dask, score_with_cache
 from .validation import split_valid
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,12 @@ def _run_locked(
     jobs = cfg.run.jobs or default_jobs()
     cache = ScoreCache(out_dir / CACHE_NAME, bundle.label) if cfg.run.cache else None
     try:
-        predictions, cache_hits = score_with_cache(bundle, ids, texts, cache, jobs=jobs, progress=progress)
+        scorer = None
+        if cfg.run.engine == "dask":
+            scorer = partial(score_dask, bundle, scheduler=cfg.run.scheduler or None, workers=jobs)
+        elif cfg.run.engine != "local":
+            raise ConfigError(f"[run] engine = {cfg.run.engine!r}: use \"local\" or \"dask\"")
+        predictions, cache_hits = score_with_cache(bundle, ids, texts, cache, jobs=jobs, progress=progress, scorer=scorer)
     finally:
         if cache is not None:
             cache.close()

@@ -65,6 +65,42 @@ def score(bundle, texts: Sequence[str], jobs: int = 1, chunk_size: int = CHUNK,
     return pd.concat(frames, ignore_index=True)
 
 
+def _score_partition(frame: pd.DataFrame, bundle) -> pd.DataFrame:
+    scored = bundle.predict(list(frame["comment"]), batch_size=max(len(frame), 1))
+    scored.index = frame.index
+    return scored
+
+
+def score_dask(bundle, texts: Sequence[str], scheduler: str | None = None, workers: int = 2,
+               chunk_size: int = CHUNK) -> pd.DataFrame:
+    """The same scoring on a Dask cluster: a dask.dataframe of the comments, scored partition
+    by partition with ModelBundle.predict on the workers. ``scheduler`` is the address of a
+    running scheduler (tcp://host:8786); without one a LocalCluster of ``workers`` processes
+    is started for the run. The model is sent to the workers once, as one graph key."""
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    texts = list(texts)
+    meta = bundle.predict(["x"]).iloc[:0]
+    if not texts:
+        return bundle.predict([])
+    frame = pd.DataFrame({"comment": texts})
+    ddf = dd.from_pandas(frame, npartitions=max(1, -(-len(texts) // chunk_size)), sort=False)
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with Client(scheduler or cluster) as client:
+            log.info("scoring %d comments on the Dask cluster %s", len(texts), client.scheduler.address)
+            # Scattered once to every worker; partitions refer to it by key.
+            shared_bundle = client.scatter(bundle, broadcast=True)
+            result = ddf.map_partitions(_score_partition, shared_bundle, meta=meta).compute()
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return result.sort_index().reset_index(drop=True).astype(meta.dtypes.to_dict())
+
+
 def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
@@ -109,15 +145,25 @@ class ScoreCache:
 
 
 def score_with_cache(bundle, response_ids: Sequence[str], texts: Sequence[str], cache: ScoreCache | None,
-                     jobs: int = 1, progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, int]:
-    """Score texts, reusing cached rows. Returns the table (in input order) and the cache hits."""
+                     jobs: int = 1, progress: Callable[[int], None] | None = None,
+                     scorer: Callable[[list[str]], pd.DataFrame] | None = None) -> tuple[pd.DataFrame, int]:
+    """Score texts, reusing cached rows. Returns the table (in input order) and the cache hits.
+    ``scorer`` replaces local scoring (the Dask engine)."""
+    def score_fresh(batch: list[str]) -> pd.DataFrame:
+        if scorer is not None and batch:
+            table = scorer(batch)
+            if progress:
+                progress(len(batch))
+            return table
+        return score(bundle, batch, jobs=jobs, progress=progress)
+
     if cache is None:
-        return score(bundle, texts, jobs=jobs, progress=progress), 0
+        return score_fresh(list(texts)), 0
     cached = cache.lookup(response_ids, texts)
     todo = [i for i, row in enumerate(cached) if row is None]
     if progress and len(texts) - len(todo):
         progress(len(texts) - len(todo))
-    fresh = score(bundle, [texts[i] for i in todo], jobs=jobs, progress=progress)
+    fresh = score_fresh([texts[i] for i in todo])
     if todo:
         cache.store([response_ids[i] for i in todo], [texts[i] for i in todo], fresh)
     columns = list(fresh.columns)
