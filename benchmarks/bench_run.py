@@ -8,13 +8,15 @@ line repeated), then measures in the same process:
   1. raw fugashi (unidic-lite) tokenization of exactly the comments the run scores;
   2. cxtext run end to end (read, validate, normalize, tokenize, both models, per-theme
      polarity, NPS, drivers, writing every output).
-Prints comments per second for both, their ratio, and the peak resident memory.
+Prints comments per second for both, their ratio, and the peak resident memory; then
+(unless --quick) the speed-up from 1 to 2 jobs and a cold vs warm-cache re-run of the same night.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import random
 import resource
@@ -62,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--model", default=str(ROOT / "models" / "default"))
+    parser.add_argument("--quick", action="store_true", help="only raw fugashi vs one 1-job run")
     args = parser.parse_args()
 
     import fugashi
@@ -84,15 +87,29 @@ def main() -> None:
             [w.surface for w in tagger(c)]
         raw = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        summary = run_nightly([export], Path(tmp) / "out", cfg, model_dir=args.model,
-                              now=dt.datetime(2026, 11, 30))
-        run = time.perf_counter() - t0
+        def timed_run(out: Path, jobs: int, cache: bool):
+            run_cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, jobs=jobs, cache=cache))
+            t0 = time.perf_counter()
+            result = run_nightly([export], out, run_cfg, model_dir=args.model, now=dt.datetime(2026, 11, 30))
+            return result, time.perf_counter() - t0
+
+        summary, run = timed_run(Path(tmp) / "out1", jobs=1, cache=False)
+        timings = {}
+        if not args.quick:
+            _, timings["2 jobs"] = timed_run(Path(tmp) / "out2", jobs=2, cache=False)
+            _, timings["cold (cache on, 2 jobs)"] = timed_run(Path(tmp) / "out3", jobs=2, cache=True)
+            _, timings["warm re-run (same night)"] = timed_run(Path(tmp) / "out3", jobs=2, cache=True)
 
     print(f"responses: {args.rows}, comments scored: {summary.rows_with_comment}, mean length {chars / len(comments):.1f} chars")
     print(f"raw fugashi tokenization: {len(comments) / raw:,.0f} comments/s ({raw:.2f} s)")
-    print(f"cxtext run end to end:    {summary.rows_with_comment / run:,.0f} comments/s ({run:.2f} s)")
+    print(f"cxtext run end to end:    {summary.rows_with_comment / run:,.0f} comments/s ({run:.2f} s, 1 job, no cache)")
     print(f"ratio run / raw fugashi:  {raw / run:.3f}")
+    if timings:
+        two = timings["2 jobs"]
+        print(f"2 jobs:                   {summary.rows_with_comment / two:,.0f} comments/s ({two:.2f} s), "
+              f"speed-up {run / two:.2f}x over 1 job")
+        cold, warm = timings["cold (cache on, 2 jobs)"], timings["warm re-run (same night)"]
+        print(f"cache: cold {cold:.2f} s, warm re-run {warm:.2f} s, {cold / warm:.1f}x faster")
     print(f"peak memory (max RSS):    {peak_rss_mb():,.0f} MB")
     sys.stdout.flush()
 
