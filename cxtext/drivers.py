@@ -7,6 +7,16 @@ a comment): detractor share among responses mentioning T vs not, their risk diff
 Benjamini–Hochberg q-values across every row tested, and nps_impact = NPS(all) − NPS(all
 responses not mentioning T). Rows with fewer than `min_support` mentions are flagged
 `low_support` and not ranked.
+
+Each theme appears twice per group: `mention` = "any" (the theme is mentioned) and
+"negative" (mentioned with negative polarity). Further columns: a bootstrap 95% interval of
+nps_impact (multinomial resampling of the group's six theme × category cells, seeded),
+`uplift_if_passive` (NPS points gained if the theme's detractors became passives),
+Shapley detractor attribution (a detractor naming k themes gives 1/k to each: the Shapley
+value of the "explained by any of its themes" game, so overlapping themes are not counted
+twice and the shares add up to the explained detractors), and for segment rows the
+detractor share shrunk toward the overall rate of that theme (beta prior worth
+`min_support` responses), which keeps small segments from topping the list by chance.
 """
 
 from __future__ import annotations
@@ -84,12 +94,44 @@ def theme_matrix(themes: Sequence[str], theme_ids: Sequence[str]) -> np.ndarray:
     return m
 
 
+BOOTSTRAP = 1000
+
+
+def nps_impact_interval(cells: np.ndarray, n_boot: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of nps_impact from the six counts
+    [promoters, passives, detractors] × [with theme, without theme] (multinomial bootstrap)."""
+    cells = np.asarray(cells, dtype=float).reshape(6)
+    n = int(cells.sum())
+    if n == 0:
+        return float("nan"), float("nan")
+    draws = np.random.default_rng(seed).multinomial(n, cells / n, size=n_boot)
+    pro_w, _, det_w, pro_o, _, det_o = draws.T
+    n_without = draws[:, 3:].sum(axis=1)
+    nps_all = 100.0 * ((pro_w + pro_o) - (det_w + det_o)) / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nps_without = np.where(n_without > 0, 100.0 * (pro_o - det_o) / np.maximum(n_without, 1), np.nan)
+    impact = nps_all - nps_without
+    impact = impact[~np.isnan(impact)]
+    if impact.size == 0:
+        return float("nan"), float("nan")
+    return float(np.quantile(impact, 0.025)), float(np.quantile(impact, 0.975))
+
+
+def shapley_detractors(is_det: np.ndarray, mentions: np.ndarray) -> np.ndarray:
+    """Per theme, detractors attributed to it: each detractor splits 1 over the themes it names."""
+    k = mentions.sum(axis=1)
+    weights = np.where(is_det & (k > 0), 1.0 / np.maximum(k, 1), 0.0)
+    return (mentions * weights[:, None]).sum(axis=0)
+
+
 def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions: np.ndarray,
-                taxonomy: Taxonomy, min_support: int) -> list[dict]:
+                taxonomy: Taxonomy, min_support: int, mention: str = "any") -> list[dict]:
     n = len(cats)
     is_det = cats == DETRACTOR
     is_pro = cats == PROMOTER
     nps_all = nps_value(int(is_pro.sum()), int(is_det.sum()), n)
+    attributed = shapley_detractors(is_det, mentions)
+    total_det = int(is_det.sum())
     rows = []
     for j, theme in enumerate(taxonomy.ids):
         has = mentions[:, j]
@@ -100,7 +142,16 @@ def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions
         row = {"scope": scope, "segment": segment, "value": value, "theme": theme,
                "theme_name": taxonomy.name(theme), "responses": n, "mentions": m,
                "detractor_mentions": k1, "mention_share": round(m / n, 4) if n else None,
-               "low_support": m < min_support}
+               "low_support": m < min_support, "mention": mention,
+               "uplift_if_passive": round(100.0 * k1 / n, 2) if n else None,
+               "shapley_detractors": round(float(attributed[j]), 3),
+               "shapley_share": round(float(attributed[j]) / total_det, 4) if total_det else None}
+        if n0:
+            p1, p0 = int((is_pro & has).sum()), int((is_pro & ~has).sum())
+            cells = [p1, m - p1 - k1, k1, p0, n0 - p0 - k0, k0]
+            low, high = nps_impact_interval(cells, seed=j)
+            row["nps_impact_ci_low"] = None if math.isnan(low) else round(low, 2)
+            row["nps_impact_ci_high"] = None if math.isnan(high) else round(high, 2)
         row["detractor_share_with"] = round(k1 / m, 4) if m else None
         row["detractor_share_without"] = round(k0 / n0, 4) if n0 else None
         row["nps_impact"] = round(nps_all - nps_value(int((is_pro & ~has).sum()), k0, n0), 2) if n0 else None
@@ -118,20 +169,31 @@ def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions
     return rows
 
 
+def negative_theme_matrix(theme_sentiments: Sequence[str], theme_ids: Sequence[str]) -> np.ndarray:
+    """Themes mentioned with negative polarity ('staff:positive;delivery:negative' → delivery)."""
+    negative = [";".join(p.split(":")[0] for p in (v or "").split(";") if p.endswith(":negative")) for v in theme_sentiments]
+    return theme_matrix(negative, theme_ids)
+
+
 def drivers_table(frame: pd.DataFrame, themes_col: str, taxonomy: Taxonomy, segments: Sequence[str],
                   min_support: int = 10, min_segment_responses: int = 30,
-                  category_col: str = "nps_category") -> pd.DataFrame:
-    """One row per theme overall, and per theme × segment value with enough responses."""
+                  category_col: str = "nps_category", polarity_col: str = "theme_sentiments") -> pd.DataFrame:
+    """One row per theme × mention kind overall, and per segment value with enough responses."""
     cats = np.asarray(frame[category_col])
-    mentions = theme_matrix(list(frame[themes_col]), taxonomy.ids)
-    rows = _group_rows("overall", "", "", cats, mentions, taxonomy, min_support)
+    kinds = {"any": theme_matrix(list(frame[themes_col]), taxonomy.ids)}
+    if polarity_col in frame:
+        kinds["negative"] = negative_theme_matrix(list(frame[polarity_col]), taxonomy.ids)
+    rows = []
+    for mention, mentions in kinds.items():
+        rows += _group_rows("overall", "", "", cats, mentions, taxonomy, min_support, mention)
     for seg in segments:
         values = np.asarray(frame[seg])
         for value in sorted(set(values)):
             mask = values == value
             if mask.sum() < min_segment_responses:
                 continue
-            rows += _group_rows("segment", seg, value, cats[mask], mentions[mask], taxonomy, min_support)
+            for mention, mentions in kinds.items():
+                rows += _group_rows("segment", seg, value, cats[mask], mentions[mask], taxonomy, min_support, mention)
     out = pd.DataFrame(rows)
     for col in DRIVERS_COLUMNS:
         if col not in out:
@@ -141,9 +203,21 @@ def drivers_table(frame: pd.DataFrame, themes_col: str, taxonomy: Taxonomy, segm
     if tested.any():
         out.loc[tested, "q_value"] = np.round(benjamini_hochberg(out.loc[tested, "p_value"].astype(float)), 6)
     out["p_value"] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 6) for v in out["p_value"]]
+    # Segment rows: detractor share among mentions shrunk toward the overall share of the
+    # same theme and mention kind, with a prior worth min_support responses.
+    overall = out[out["scope"] == "overall"].set_index(["theme", "mention"])
+    shrunk = []
+    for row in out.itertuples():
+        base = overall.loc[(row.theme, row.mention)]
+        prior = (base["detractor_mentions"] / base["mentions"]) if base["mentions"] else None
+        if row.scope == "overall" or prior is None:
+            shrunk.append(row.detractor_share_with)
+        else:
+            shrunk.append(round((row.detractor_mentions + min_support * prior) / (row.mentions + min_support), 4))
+    out["detractor_share_with_shrunk"] = shrunk
     # Rank within each group: the more negative nps_impact, the bigger the driver.
     out["rank"] = None
-    for _, idx in out.groupby(["scope", "segment", "value"], sort=False).groups.items():
+    for _, idx in out.groupby(["scope", "segment", "value", "mention"], sort=False).groups.items():
         sub = out.loc[idx]
         eligible = sub[~sub["low_support"].astype(bool) & sub["nps_impact"].notna()]
         ranked = eligible.sort_values(["nps_impact", "theme"]).index

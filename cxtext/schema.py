@@ -39,6 +39,9 @@ DRIVERS_COLUMNS = [
     "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high",
     "risk_ratio", "risk_ratio_ci_low", "risk_ratio_ci_high", "test", "p_value", "q_value",
     "nps_impact", "low_support", "rank",
+    # Added after the contract columns (issue 4): see docs/outputs.md.
+    "mention", "nps_impact_ci_low", "nps_impact_ci_high", "uplift_if_passive",
+    "shapley_detractors", "shapley_share", "detractor_share_with_shrunk",
 ]
 REJECTS_COLUMNS = ["source_file", "row_number", "response_id", "reason", "detail", "raw_values"]
 

@@ -75,3 +75,51 @@ def test_large_cells_use_chi_square():
     assert row.test == "chi2"
     # Pearson chi-square for [[30, 30], [20, 40]]: expected 25/35 per row → X² = 3.4286, p = 0.06408
     assert row.p_value == pytest.approx(0.064078, abs=1e-5)
+
+
+def test_shapley_attribution_splits_detractors_over_overlapping_themes():
+    import numpy as np
+
+    from cxtext.drivers import shapley_detractors
+
+    # Detractor 1 names price and staff, detractor 2 names price only, a promoter names staff.
+    is_det = np.array([True, True, False])
+    mentions = np.array([[True, True], [True, False], [False, True]])
+    attributed = shapley_detractors(is_det, mentions)
+    assert attributed.tolist() == [1.5, 0.5]  # price: 1/2 + 1, staff: 1/2; sums to 2 detractors
+
+
+def test_nps_impact_interval_is_seeded_and_brackets_the_estimate():
+    from cxtext.drivers import nps_impact_interval
+
+    # With theme: 0 promoters, 2 passives, 8 detractors; without: 40, 30, 20 (n = 100).
+    # NPS(all) = (40 - 28) = 12; NPS(without) = 100 * (40 - 20) / 90 = 22.22; impact = -10.22.
+    cells = [0, 2, 8, 40, 30, 20]
+    low, high = nps_impact_interval(cells, seed=3)
+    assert (low, high) == nps_impact_interval(cells, seed=3)
+    assert low < -10.22 < high and high < 0
+
+
+def test_uplift_shrinkage_and_negative_mentions_by_hand(taxonomy):
+    import pandas as pd
+
+    from cxtext.drivers import drivers_table
+
+    # Segment A: 10 detractors naming delivery negatively, 10 promoters praising staff.
+    # Segment B: 40 promoters, 10 of them praising delivery.
+    frame = pd.DataFrame({
+        "nps_category": ["detractor"] * 10 + ["promoter"] * 10 + ["promoter"] * 40,
+        "themes": ["delivery"] * 10 + ["staff"] * 10 + ["delivery"] * 10 + [""] * 30,
+        "theme_sentiments": ["delivery:negative"] * 10 + ["staff:positive"] * 10 + ["delivery:positive"] * 10 + [""] * 30,
+        "region": ["A"] * 20 + ["B"] * 40,
+    })
+    out = drivers_table(frame, "themes", taxonomy, ["region"], min_support=5, min_segment_responses=10)
+    overall = out[(out.scope == "overall") & (out.theme == "delivery") & (out.mention == "any")].iloc[0]
+    assert overall["uplift_if_passive"] == round(100 * 10 / 60, 2)
+    assert overall["shapley_detractors"] == 10 and overall["shapley_share"] == 1.0
+    negative_staff = out[(out.scope == "overall") & (out.theme == "staff") & (out.mention == "negative")].iloc[0]
+    assert negative_staff["mentions"] == 0  # staff was only praised
+    seg = out[(out.segment == "region") & (out.value == "A") & (out.theme == "delivery") & (out.mention == "any")].iloc[0]
+    # Raw share in A is 10/10; overall it is 10/20 = 0.5. Shrunk with a prior worth
+    # min_support = 5 responses: (10 + 5 * 0.5) / (10 + 5) = 0.8333.
+    assert seg["detractor_share_with"] == 1.0 and seg["detractor_share_with_shrunk"] == 0.8333
