@@ -43,8 +43,9 @@ def summarize(categories: Sequence[str]) -> dict:
     d = int((cats == DETRACTOR).sum())
     n = p + m + d
     low, high = nps_interval(p, m, d)
+    # "+ 0.0" turns a rounded -0.0 into 0.0, which is what a reader expects to see.
     return {"n": n, "promoters": p, "passives": m, "detractors": d,
-            "nps": round(nps_value(p, d, n), 1), "nps_ci_low": round(low, 1), "nps_ci_high": round(high, 1)}
+            "nps": round(nps_value(p, d, n), 1) + 0.0, "nps_ci_low": round(low, 1) + 0.0, "nps_ci_high": round(high, 1) + 0.0}
 
 
 def nps_table(frame: pd.DataFrame, segments: Sequence[str], category_col: str = "nps_category",

@@ -21,18 +21,23 @@ from .config import Config
 from .drift import drift_signals
 from .drivers import drivers_table
 from .errors import ConfigError, InputError
+from .followup import VERBATIM_COLUMNS, followup_table, verbatims_table
+from .history import (ALERTS_COLUMNS, HISTORY_COLUMNS, HISTORY_FILE, TRENDS_COLUMNS, alerts_table, daily_counts,
+                      read_history, trends_table, update_history)
 from .nps import nps_table
 from .outputs import write_json, write_table
 from .privacy import mask_personal_data
 from .publish import RunLock, new_staging, publish
 from .readers import ROW_NUMBER, SOURCE_FILE, expand_inputs, read_survey
+from .report import render_report
 from .scoring import ScoreCache, default_jobs, score_dask, score_with_cache
 from .validation import split_valid
 
 log = logging.getLogger(__name__)
 
 CACHE_NAME = ".cxtext-scores.sqlite"  # in the output folder; delete it to force a full re-score
-OUTPUT_FILES = ("comments.csv", "nps.csv", "drivers.csv", "rejects.csv", "run.json")
+OUTPUT_FILES = ("comments.csv", "nps.csv", "drivers.csv", "rejects.csv", "trends.csv", "alerts.csv",
+                "followup.csv", "verbatims.csv", "history.csv", "report.html", "run.json")
 
 
 @dataclass
@@ -146,6 +151,9 @@ def _run_locked(
     nps = nps_table(comments, segments)
     drivers = drivers_table(comments, "themes", bundle.taxonomy, segments,
                             min_support=cfg.run.min_support, min_segment_responses=cfg.run.min_segment_responses)
+    history = update_history(read_history(out_dir), daily_counts(comments, bundle.taxonomy))
+    trends = trends_table(history, bundle.taxonomy)
+    alerts = alerts_table(history, bundle.taxonomy)
     if cfg.run.mask_personal_data and len(comments):
         comments[schema.COMMENT] = comments[schema.COMMENT].map(mask_personal_data)
     if len(comments):
@@ -154,6 +162,8 @@ def _run_locked(
         "comment_truncated", SOURCE_FILE, ROW_NUMBER]
     comments = comments[ordered]
     rejects_frame = _rejects_frame(rejects, cfg.run.mask_personal_data)
+    followup = followup_table(comments, segments)
+    verbatims = verbatims_table(comments, drivers, bundle.taxonomy)
 
     summary = RunSummary(rows_read, len(comments), len(rejects_frame), len(texts), bundle.label, str(out_dir),
                          dict(Counter(r["reason"] for r in rejects)))
@@ -173,21 +183,30 @@ def _run_locked(
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
     }
+    report = render_report(run_info, nps, drivers, trends, alerts, verbatims, drift)
     _write_outputs(out_dir, cfg, {"comments.csv": (comments, ordered), "nps.csv": (nps, schema.NPS_COLUMNS),
                                   "drivers.csv": (drivers, schema.DRIVERS_COLUMNS),
-                                  "rejects.csv": (rejects_frame, schema.REJECTS_COLUMNS)}, run_info)
+                                  "rejects.csv": (rejects_frame, schema.REJECTS_COLUMNS),
+                                  "trends.csv": (trends, TRENDS_COLUMNS), "alerts.csv": (alerts, ALERTS_COLUMNS),
+                                  "followup.csv": (followup, list(followup.columns)),
+                                  "verbatims.csv": (verbatims, VERBATIM_COLUMNS),
+                                  "history.csv": (history, HISTORY_COLUMNS)}, run_info, {"report.html": report})
     log.info(summary.line())
     return summary
 
 
-def _write_outputs(out_dir: Path, cfg: Config, tables: dict, run_info: dict) -> None:
+def _write_outputs(out_dir: Path, cfg: Config, tables: dict, run_info: dict, pages: dict[str, str]) -> None:
     """Write everything to a staging folder, then publish it (run.json last)."""
     staging = new_staging(out_dir)
     try:
         for name, (frame, columns) in tables.items():
-            write_table(frame, staging / name, columns, encoding=cfg.run.output_encoding)
+            # The history is read back by the next run: keep it UTF-8 whatever the report encoding.
+            encoding = "utf-8-sig" if name == HISTORY_FILE else cfg.run.output_encoding
+            write_table(frame, staging / name, columns, encoding=encoding)
+        for name, text in pages.items():
+            (staging / name).write_text(text, encoding="utf-8")
         write_json(run_info, staging / "run.json")
-        publish(staging, out_dir, list(tables) + ["run.json"])
+        publish(staging, out_dir, list(tables) + list(pages) + ["run.json"])
     finally:
         if staging.exists() and not (staging / "COMMIT").exists():
             shutil.rmtree(staging, ignore_errors=True)

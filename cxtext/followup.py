@@ -1,0 +1,85 @@
+"""Who to call back, and which comments to quote.
+
+followup.csv — every detractor with a comment, most actionable first: comments that name
+at least one theme negatively (something the company can fix) before the rest, then the
+lowest score, then the most negatively-mentioned themes, then the most confident negative
+sentiment, then the newest.
+
+verbatims.csv — for each top driver overall, up to three detractor comments that show it
+best: the theme is mentioned negatively, the model is confident (p_<theme>), the comment is
+quotable (10–200 characters, preferring ≤ 120), and each differs from those already chosen
+(character 3-gram Jaccard similarity < 0.5). Comments arrive here already masked.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from .normalize import normalize_comment
+from .schema import DETRACTOR
+from .taxonomy import Taxonomy
+
+FOLLOWUP_BASE = ["response_id", "responded_at", "nps_score", "sentiment", "sentiment_confidence", "themes",
+                 "theme_sentiments", "negative_themes"]
+VERBATIM_COLUMNS = ["rank", "theme", "theme_name", "response_id", "nps_score", "probability", "comment"]
+PER_THEME, TOP_DRIVERS = 3, 5
+MIN_CHARS, MAX_CHARS, SHORT_ENOUGH = 10, 200, 120
+SIMILAR = 0.5
+
+
+def negative_themes(theme_sentiments: str) -> list[str]:
+    return [p.split(":")[0] for p in (theme_sentiments or "").split(";") if p.endswith(":negative")]
+
+
+def followup_table(comments: pd.DataFrame, segments: Sequence[str]) -> pd.DataFrame:
+    columns = FOLLOWUP_BASE + list(segments) + ["comment"]
+    if not len(comments):
+        return pd.DataFrame(columns=columns)
+    det = comments[(comments["nps_category"] == DETRACTOR) & (comments["comment"].fillna("").str.strip() != "")].copy()
+    det["negative_themes"] = det["theme_sentiments"].fillna("").map(lambda v: ";".join(negative_themes(v)))
+    n_negative = det["negative_themes"].map(lambda v: len([t for t in v.split(";") if t]))
+    negative_confidence = det["sentiment_confidence"].astype(float).where(det["sentiment"] == "negative", 0.0)
+    det = det.assign(_actionable=n_negative > 0, _n_negative=n_negative, _neg_conf=negative_confidence,
+                     _score=det["nps_score"].astype(int))
+    det = det.sort_values(["_actionable", "_score", "_n_negative", "_neg_conf", "responded_at", "response_id"],
+                          ascending=[False, True, False, False, False, True], kind="stable")
+    return det[columns].reset_index(drop=True)
+
+
+def _trigrams(text: str) -> set[str]:
+    norm = normalize_comment(text)
+    return {norm[i : i + 3] for i in range(max(len(norm) - 2, 1))}
+
+
+def verbatims_table(comments: pd.DataFrame, drivers: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    if not len(comments) or not len(drivers):
+        return pd.DataFrame(columns=VERBATIM_COLUMNS)
+    top = drivers[(drivers["scope"] == "overall") & (drivers["mention"] == "negative") & drivers["rank"].notna()]
+    top = top.sort_values("rank").head(TOP_DRIVERS)
+    det = comments[comments["nps_category"] == DETRACTOR]
+    text = det["comment"].fillna("")
+    length = text.str.len()
+    rows = []
+    for driver in top.itertuples():
+        theme = driver.theme
+        candidates = det[det["theme_sentiments"].fillna("").map(lambda v, t=theme: t in negative_themes(v))
+                         & (length >= MIN_CHARS) & (length <= MAX_CHARS)].copy()
+        if not len(candidates):
+            continue
+        candidates["sort_long"] = candidates["comment"].str.len() > SHORT_ENOUGH
+        candidates["sort_p"] = candidates[f"p_{theme}"].astype(float)
+        candidates = candidates.sort_values(["sort_long", "sort_p", "response_id"], ascending=[True, False, True], kind="stable")
+        chosen: list[set[str]] = []
+        for row in candidates.itertuples():
+            grams = _trigrams(row.comment)
+            if any(len(grams & g) / len(grams | g) >= SIMILAR for g in chosen):
+                continue
+            chosen.append(grams)
+            rows.append({"rank": int(driver.rank), "theme": theme, "theme_name": taxonomy.name(theme),
+                         "response_id": row.response_id, "nps_score": row.nps_score,
+                         "probability": round(float(row.sort_p), 4), "comment": row.comment})
+            if len(chosen) == PER_THEME:
+                break
+    return pd.DataFrame(rows, columns=VERBATIM_COLUMNS)
