@@ -195,6 +195,106 @@ def evaluate(label_file, model_dir, as_json):
         click.echo(f"theme polarity: accuracy {result['theme_sentiment']['accuracy']:.3f}")
 
 
+def _model_in_use(config_path: str | None, to: str | None) -> Path:
+    from .artifacts import default_model_dir
+
+    if to:
+        return Path(to)
+    cfg = _config(config_path)
+    return Path(cfg.run.model) if cfg.run.model else default_model_dir()
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--candidate", "candidate_dir", required=True, type=click.Path(file_okay=False), help="Newly trained model folder.")
+@click.option("--current", "current_dir", type=click.Path(file_okay=False),
+              help="Model to compare with (default: the one the nightly run uses).")
+@click.option("--labels", "label_file", default="data/labelled/test.csv", show_default=True,
+              type=click.Path(dir_okay=False), help="Labelled comments both models are scored on.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML configuration ([run] model).")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare(candidate_dir, current_dir, label_file, config_path, as_json):
+    """Compare a candidate with the current model: per-theme and overall deltas with paired
+    bootstrap 95% intervals, and whether the candidate may be promoted.
+
+    \b
+    Example:
+      cxtext compare --candidate models/candidate --labels data/labelled/test.csv
+    """
+    from .compare import compare_models, format_comparison
+
+    result = compare_models(candidate_dir, current_dir or _model_in_use(config_path, None), label_file)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_comparison(result))
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--candidate", "candidate_dir", type=click.Path(file_okay=False), help="Model folder to put in use.")
+@click.option("--to", "target_dir", type=click.Path(file_okay=False),
+              help="Model folder the nightly run uses (default: [run] model, else models/default).")
+@click.option("--labels", "label_file", default="data/labelled/test.csv", show_default=True,
+              type=click.Path(dir_okay=False), help="Fixed test data the candidate must not be worse on.")
+@click.option("--force", is_flag=True, help="Promote even if the candidate is worse.")
+@click.option("--rollback", "do_rollback", is_flag=True, help="Put the previously used model back.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML configuration ([run] model).")
+def promote(candidate_dir, target_dir, label_file, force, do_rollback, config_path):
+    """Replace the model the nightly run uses by a candidate that is not worse on the fixed
+    test data; the replaced model is kept next to it (<folder>.previous) for --rollback.
+
+    \b
+    Examples:
+      cxtext promote --candidate models/candidate
+      cxtext promote --rollback
+    """
+    from .compare import format_comparison, promote as run_promote, rollback
+
+    target = _model_in_use(config_path, target_dir)
+    if do_rollback:
+        result = rollback(target)
+        click.echo(f"rolled back: {target} is now {result['now']} (kept {result['previous']} as previous)")
+        return
+    if not candidate_dir:
+        raise click.UsageError("give --candidate DIR (or --rollback)")
+    result = run_promote(candidate_dir, target, label_file, force=force)
+    if result.get("comparison"):
+        click.echo(format_comparison(result["comparison"]))
+    click.echo(f"promoted {candidate_dir} to {target}" + (f"; previous model kept in {result['previous']}" if result["previous"] else "")
+               + (" (forced)" if result["forced"] else ""))
+
+
+@cli.command("suggest-labels", context_settings=CONTEXT_SETTINGS)
+@click.option("--input", "inputs", multiple=True, required=True, metavar="PATH", help="Survey export(s) to pick from.")
+@click.option("--n", "count", type=click.IntRange(min=1), default=200, show_default=True, help="How many comments.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="CSV to write.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML configuration (header mapping).")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), help="Model folder (default: models/default).")
+def suggest_labels(inputs, count, out_file, config_path, model_dir):
+    """Pick the comments most worth labelling next (uncertain, contradictory, new words;
+    no near-duplicates) and write them with predictions pre-filled, ready to correct and
+    pass to `cxtext train`.
+
+    \b
+    Example:
+      cxtext suggest-labels --input data/samples/survey_sample.csv --n 200 --out to_label.csv
+    """
+    from .artifacts import default_model_dir, load_bundle
+    from .readers import expand_inputs, read_survey
+    from .suggest import suggest_labels as pick
+    from .validation import split_valid
+
+    cfg = _config(config_path)
+    bundle = load_bundle(model_dir or cfg.run.model or default_model_dir())
+    ids, texts, scores = [], [], []
+    for path in expand_inputs(list(inputs)):
+        survey = read_survey(path, cfg.input)
+        valid, _ = split_valid(survey.rows, cfg.input, tuple(s for s in cfg.input.segments if s in survey.rows))
+        ids += list(valid["response_id"])
+        texts += list(valid["comment"].fillna(""))
+        scores += [int(v) for v in valid["nps_score"]]
+    table = pick(bundle, ids, texts, count, scores)
+    table.to_csv(out_file, index=False, encoding="utf-8")
+    click.echo(f"wrote {len(table)} comments to {out_file}: correct themes, sentiment and theme_sentiments, "
+               f"then add the file to `cxtext train --labels`")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: CxtextError → `Error: …` on stderr and exit 1; anything else is a bug."""
     try:

@@ -1,6 +1,7 @@
 """Merge the per-industry labelled parts into the train and test splits.
 
-    python scripts/build_corpus.py PART.csv...
+    python scripts/build_corpus.py PART.csv...                 # first build: split 80/20
+    python scripts/build_corpus.py --append-train PART.csv...  # later parts: train only
 
 Run once when the corpus was assembled from per-industry parts (see data/labelled/README.md;
 the parts themselves are not kept: train.csv and test.csv hold every comment that survived); kept as the record
@@ -71,5 +72,31 @@ def main(parts: list[str]) -> None:
     print("all", len(df), "min theme count", int(all_counts.min()), "no theme", int((df["themes"] == "").sum()))
 
 
+def append_to_train(parts: list[str]) -> None:
+    """Add newly written parts to train.csv only (test.csv stays fixed), dropping comments that
+    near-duplicate anything already in train.csv or test.csv, or each other."""
+    taxonomy = load_taxonomy(ROOT / "data" / "taxonomy.csv")
+    read_labels(parts, taxonomy)
+    out = ROOT / "data" / "labelled"
+    train = pd.read_csv(out / "train.csv", dtype=str, keep_default_na=False)
+    test = pd.read_csv(out / "test.csv", dtype=str, keep_default_na=False)
+    new = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts], ignore_index=True)[COLUMNS]
+    existing = pd.concat([train, test], ignore_index=True)[COLUMNS]
+    both = pd.concat([existing, new], ignore_index=True)
+    offset = len(existing)
+    drop = sorted({j for i, j, _ in near_duplicates(list(both["comment"])) if j >= offset})
+    for j in drop[:30]:
+        print(f"near-duplicate dropped: {both.at[j, 'comment'][:50]!r}")
+    kept = both.drop(index=drop).loc[lambda f: f.index >= offset]
+    print(f"{len(new)} new comments, {len(drop)} near-duplicates dropped, {len(kept)} added to train.csv")
+    merged = pd.concat([train[COLUMNS], kept], ignore_index=True).sort_values("comment_id")
+    merged.to_csv(out / "train.csv", index=False, encoding="utf-8")
+    counts = pd.Series([t for v in merged["themes"] for t in v.split(";") if t]).value_counts()
+    print("train", len(merged), dict(counts), dict(merged["sentiment"].value_counts()))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:] or sorted(str(p) for p in (ROOT / "data" / "labelled" / "parts").glob("*.csv")))
+    if sys.argv[1:2] == ["--append-train"]:
+        append_to_train(sys.argv[2:])
+    else:
+        main(sys.argv[1:] or sorted(str(p) for p in (ROOT / "data" / "labelled" / "parts").glob("*.csv")))
