@@ -8,7 +8,8 @@ sentiment, then the newest.
 verbatims.csv — for each top driver overall, up to three detractor comments that show it
 best: the theme is mentioned negatively, the model is confident (p_<theme>), the comment is
 quotable (10–200 characters, preferring ≤ 120), and each differs from those already chosen
-(character 3-gram Jaccard similarity < 0.5). Comments arrive here already masked.
+(character 3-gram Jaccard similarity < 0.5). Personal data is masked here whatever
+[run] mask_personal_data says: quotes are meant to be copied into slides and mails.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Sequence
 import pandas as pd
 
 from .normalize import normalize_comment
+from .privacy import mask_personal_data
 from .schema import DETRACTOR
 from .taxonomy import Taxonomy
 
@@ -58,8 +60,10 @@ def verbatims_table(comments: pd.DataFrame, drivers: pd.DataFrame, taxonomy: Tax
         return pd.DataFrame(columns=VERBATIM_COLUMNS)
     top = drivers[(drivers["scope"] == "overall") & (drivers["mention"] == "negative") & drivers["rank"].notna()]
     top = top.sort_values("rank").head(TOP_DRIVERS)
-    det = comments[comments["nps_category"] == DETRACTOR]
-    text = det["comment"].fillna("")
+    det = comments[comments["nps_category"] == DETRACTOR].copy()
+    # Quotes travel (slides, e-mails): mask them even when [run] mask_personal_data is off.
+    det["comment"] = det["comment"].fillna("").map(mask_personal_data)
+    text = det["comment"]
     length = text.str.len()
     rows = []
     for driver in top.itertuples():

@@ -44,7 +44,14 @@ def _svg(fig) -> str:
 
 
 def _text(value: Any) -> str:
-    return html.escape(str(neutralize_cell("" if value is None or (isinstance(value, float) and np.isnan(value)) else value)))
+    """HTML-escaped text. A text that a spreadsheet would run as a formula once copied from
+    the page (=, +, -, @ …) gets an invisible zero-width space in front instead of the CSVs'
+    apostrophe: pasted into Excel it stays text, and on the page it reads the same."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, str) and neutralize_cell(value) != value:
+        value = "\u200b" + value
+    return html.escape(str(value))
 
 
 def nps_trend_chart(trends: pd.DataFrame) -> str | None:
@@ -65,24 +72,26 @@ def nps_trend_chart(trends: pd.DataFrame) -> str | None:
     return _svg(fig)
 
 
-def pareto_chart(drivers: pd.DataFrame) -> str | None:
-    """Share of detractors naming each theme negatively (Wilson 95% error bars) and the
+def pareto_chart(drivers: pd.DataFrame, detractors: int) -> str | None:
+    """Share of the `detractors` naming each theme negatively (Wilson 95% error bars) and the
     cumulative Shapley attribution, largest first."""
     rows = drivers[(drivers["scope"] == "overall") & (drivers["mention"] == "negative")].copy()
     rows = rows[rows["detractor_mentions"].astype(float) > 0]
-    if not len(rows):
+    if not len(rows) or detractors <= 0:
         return None
-    total_detractors = float(rows["shapley_detractors"].astype(float).sum() / max(rows["shapley_share"].astype(float).sum(), 1e-9))
     rows = rows.sort_values(["detractor_mentions", "theme"], ascending=[False, True]).head(TOP_THEMES)
     k = rows["detractor_mentions"].astype(int).to_numpy()
-    n = max(int(round(total_detractors)), 1)
+    n = int(detractors)
     share = k / n
     bounds = np.array([wilson(int(a), n) for a in k])
     plt = _matplotlib()
     fig, ax = plt.subplots(figsize=(8, 3.4))
     labels = rows["theme_name"].tolist()
-    ax.bar(labels, share * 100, color="#e45756",
-           yerr=[(share - bounds[:, 0]) * 100, (bounds[:, 1] - share) * 100], capsize=3, label="批判者のうちこのテーマに否定的に言及した割合")
+    # Wilson bounds at 0% or 100% can miss the share by a rounding error, and matplotlib
+    # rejects negative error bars: clip them.
+    errors = np.clip([(share - bounds[:, 0]) * 100, (bounds[:, 1] - share) * 100], 0, None)
+    ax.bar(labels, share * 100, color="#e45756", yerr=errors, capsize=3,
+           label="批判者のうちこのテーマに否定的に言及した割合")
     ax.set_ylabel("批判者に占める割合 (%)")
     ax2 = ax.twinx()
     ax2.plot(labels, rows["shapley_share"].astype(float).cumsum() * 100, color="#333", marker="o",
@@ -97,24 +106,27 @@ def pareto_chart(drivers: pd.DataFrame) -> str | None:
 
 
 def heatmap_chart(drivers: pd.DataFrame) -> str | None:
-    """nps_impact per theme × segment value (negative = the theme costs NPS there)."""
+    """nps_impact per theme × segment value (negative = the theme costs NPS there). Cells
+    flagged low_support are left blank (grey): too few mentions to show a number."""
     rows = drivers[(drivers["scope"] == "segment") & (drivers["mention"] == "any")].copy()
     if not len(rows):
         return None
+    rows.loc[rows["low_support"].astype(str).isin(["True", "true", "1"]), "nps_impact"] = np.nan
     rows["column"] = rows["segment"].astype(str) + "：" + rows["value"].astype(str)
     table = rows.pivot_table(index="theme_name", columns="column", values="nps_impact", aggfunc="first", sort=False)
     table = table.astype(float)
     plt = _matplotlib()
     fig, ax = plt.subplots(figsize=(max(6, 0.55 * table.shape[1] + 2), 0.4 * table.shape[0] + 1.5))
     limit = max(float(np.nanmax(np.abs(table.to_numpy()))) if table.notna().any().any() else 1.0, 1.0)
+    ax.set_facecolor("#dddddd")  # shows through the blank (low-support) cells
     image = ax.imshow(table.to_numpy(), cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(table.shape[0]), table.index, fontsize=8)
     for (i, j), value in np.ndenumerate(table.to_numpy()):
         if not np.isnan(value):
-            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7)
+            ax.text(j, i, f"{int(round(value))}", ha="center", va="center", fontsize=7)  # never "-0"
     fig.colorbar(image, ax=ax, label="nps_impact（ポイント）")
-    ax.set_title("セグメント別のテーマの影響（nps_impact、赤いほどNPSを下げている）")
+    ax.set_title("セグメント別のテーマの影響（nps_impact、赤いほどNPSを下げている。灰色は言及が少なく非表示）")
     return _svg(fig)
 
 
@@ -144,6 +156,13 @@ def embedded_font_css(page_text: str) -> str:
             f"src: url(data:font/ttf;base64,{data}) format('truetype'); }}")
 
 
+def _q_text(q: Any) -> str:
+    """q-values are rounded to 6 decimals in the CSVs; a bare "0.0" would read as certainty."""
+    if q is None or (isinstance(q, float) and np.isnan(q)):
+        return ""
+    return "<0.001" if float(q) < 0.001 else f"{float(q):.3f}"
+
+
 def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     head = "".join(f"<th>{_text(label)}</th>" for label in columns.values())
     body = "".join("<tr>" + "".join(f"<td>{_text(row[c])}</td>" for c in columns) + "</tr>"
@@ -161,17 +180,20 @@ def render_report(summary: dict, nps: pd.DataFrame, drivers: pd.DataFrame, trend
             f"<p>95%信頼区間 {_text(overall['nps_ci_low'])} 〜 {_text(overall['nps_ci_high'])}　"
             f"（回答 {_text(overall['n'])} 件：推奨者 {_text(overall['promoters'])}、中立者 {_text(overall['passives'])}、"
             f"批判者 {_text(overall['detractors'])}）</p></section>")
-    for title, chart in (("推移", nps_trend_chart(trends)), ("批判者の理由", pareto_chart(drivers)),
+    detractors = int(overall["detractors"]) if overall is not None else 0
+    for title, chart in (("推移", nps_trend_chart(trends)), ("批判者の理由", pareto_chart(drivers, detractors)),
                          ("セグメント別", heatmap_chart(drivers))):
         if chart:
             sections.append(f"<section><h2>{title}</h2><figure>{chart}</figure></section>")
     top = drivers[(drivers["scope"] == "overall") & (drivers["mention"] == "negative") & drivers["rank"].notna()]
     if len(top):
-        sections.append("<section><h2>主な要因（否定的な言及）</h2>" + _table(top.sort_values("rank").head(TOP_THEMES), {
+        top = top.sort_values("rank").head(TOP_THEMES).assign(q_value=lambda f: f["q_value"].map(_q_text))
+        sections.append("<section><h2>主な要因（否定的な言及）</h2>" + _table(top, {
             "rank": "順位", "theme_name": "テーマ", "mentions": "言及数", "detractor_share_with": "言及者の批判者率",
             "detractor_share_without": "非言及者の批判者率", "nps_impact": "nps_impact", "nps_impact_ci_low": "下限",
             "nps_impact_ci_high": "上限", "q_value": "q値"}) + "</section>")
     if len(alerts):
+        alerts = alerts.assign(q_value=alerts["q_value"].map(_q_text))
         sections.append("<section><h2>アラート（直近7日で批判者の言及率が有意に上昇）</h2>" + _table(alerts, {
             "theme_name": "テーマ", "share_recent": "直近7日", "share_baseline": "その前28日", "difference": "差",
             "test": "検定", "q_value": "q値"}) + "</section>")

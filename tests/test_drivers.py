@@ -123,3 +123,82 @@ def test_uplift_shrinkage_and_negative_mentions_by_hand(taxonomy):
     # Raw share in A is 10/10; overall it is 10/20 = 0.5. Shrunk with a prior worth
     # min_support = 5 responses: (10 + 5 * 0.5) / (10 + 5) = 0.8333.
     assert seg["detractor_share_with"] == 1.0 and seg["detractor_share_with_shrunk"] == 0.8333
+
+
+def test_uplift_and_shapley_with_overlapping_themes_by_hand():
+    table = drivers_table(hand_case(), "themes", TAX, [], min_support=1).set_index("theme")
+    a, b = table.loc["a"], table.loc["b"]
+    # Detractors 1 and 2 name a and b, detractor 3 names a, detractor 5 names nothing:
+    # a gets ½ + ½ + 1 = 2, b gets ½ + ½ = 1; together the 3 detractors who name a theme.
+    assert (a.shapley_detractors, b.shapley_detractors) == (2.0, 1.0)
+    assert (a.shapley_share, b.shapley_share) == (0.5, 0.25)  # of all 4 detractors
+    # Without the overlap split, a and b would claim 3 + 2 = 5 of 4 detractors.
+    assert a.shapley_detractors + b.shapley_detractors == 3
+    # If a's 3 detractors became passives: NPS 0 → (4 − 1)/10 = 30 points more; b: 2 → 20.
+    assert (a.uplift_if_passive, b.uplift_if_passive) == (30.0, 20.0)
+
+
+def test_negative_mention_rows_by_hand():
+    frame = hand_case()
+    frame["theme_sentiments"] = ["a:negative;b:negative", "a:negative;b:positive", "a:neutral", "a:positive",
+                                 "", "", "", "", "", ""]
+    table = drivers_table(frame, "themes", TAX, [], min_support=1)
+    negative = table[table["mention"] == "negative"].set_index("theme")
+    a, b = negative.loc["a"], negative.loc["b"]
+    assert (a.mentions, a.detractor_mentions, b.mentions, b.detractor_mentions) == (2, 2, 1, 1)
+    # Without a's negative mentions (responses 3–10): (4 − 2)/8 = 25 → impact 0 − 25.
+    # Without b's (responses 2–10): (4 − 3)/9 = 11.11 → impact −11.11.
+    assert (a.nps_impact, b.nps_impact) == (-25.0, -11.11)
+    # Tiny cells [[2, 0], [2, 6]]: Fisher. P(x) ∝ C(4,x)·C(6,2−x) = 15, 24, 6 (of 45); p = 6/45.
+    assert a.test == "fisher" and a.p_value == pytest.approx(6 / 45, abs=1e-6)
+    # Detractor 1 splits over a and b (negatively), detractor 2 gives a a whole one.
+    assert (a.shapley_detractors, b.shapley_detractors) == (1.5, 0.5)
+    assert (a.shapley_share, b.shapley_share) == (0.375, 0.125)
+    assert (a.uplift_if_passive, b.uplift_if_passive) == (20.0, 10.0)
+    assert (a["rank"], b["rank"]) == (1, 2) and set(table["mention"]) == {"any", "negative"}
+
+
+def test_tiny_segment_is_flagged_shrunk_and_not_ranked():
+    frame = hand_case()
+    frame["seg"] = ["y", "y"] + ["x"] * 8  # y: the two detractors naming a and b
+    table = drivers_table(frame, "themes", TAX, ["seg"], min_support=3, min_segment_responses=1)
+    y_a = table[(table.value == "y") & (table.theme == "a")].iloc[0]
+    assert (y_a.responses, y_a.mentions, y_a.detractor_mentions, y_a.detractor_share_with) == (2, 2, 2, 1.0)
+    # Everyone in y mentions a: nothing to compare with, so no impact, no test, no rank.
+    assert y_a.test == "none" and pd.isna(y_a.nps_impact) and pd.isna(y_a.nps_impact_ci_low) and pd.isna(y_a["rank"])
+    assert bool(y_a.low_support) and y_a.uplift_if_passive == 100.0
+    # Shrunk toward a's overall share 3/4 with a prior worth min_support = 3 responses:
+    # (2 + 3 × 0.75) / (2 + 3) = 0.85 instead of 1.0.
+    assert y_a.detractor_share_with_shrunk == 0.85
+    x_a = table[(table.value == "x") & (table.theme == "a")].iloc[0]
+    # x: a is mentioned by response 3 (detractor) and 4 (promoter): (1 + 2.25) / (2 + 3) = 0.65.
+    assert (x_a.mentions, x_a.detractor_mentions, x_a.detractor_share_with_shrunk) == (2, 1, 0.65)
+
+
+def test_nps_impact_interval_degenerate_case_by_hand():
+    from cxtext.drivers import nps_impact_interval
+
+    # Everyone is a detractor: every resample has NPS −100 with and without the theme → [0, 0].
+    assert nps_impact_interval([0, 0, 5, 0, 0, 5], seed=1) == (0.0, 0.0)
+    # Every response mentions the theme: NPS without it is undefined → no interval.
+    low, high = nps_impact_interval([3, 0, 2, 0, 0, 0])
+    assert np.isnan(low) and np.isnan(high)
+
+
+def test_nps_impact_interval_equals_the_resampling_written_out():
+    from cxtext.drivers import BOOTSTRAP, nps_impact_interval
+    from cxtext.nps import nps_value
+
+    cells = np.array([1, 2, 5, 30, 20, 12])  # pro/pas/det with the theme, then without
+    n = int(cells.sum())
+    impacts = []
+    for draw in np.random.default_rng(7).multinomial(n, cells / n, size=BOOTSTRAP):
+        pw, _, dw, po, _, do = (int(v) for v in draw)
+        n_without = int(draw[3:].sum())
+        if n_without:
+            impacts.append(nps_value(pw + po, dw + do, n) - nps_value(po, do, n_without))
+    expected = (np.quantile(impacts, 0.025), np.quantile(impacts, 0.975))
+    assert nps_impact_interval(cells, seed=7) == pytest.approx(expected, abs=1e-9)
+    # The point estimate: NPS(all) = 100 (31 − 17)/70 = 20; without: 100 (30 − 12)/62 = 29.03.
+    low, high = expected
+    assert low < 20 - 100 * 18 / 62 < high

@@ -145,3 +145,11 @@ def test_sigterm_stops_cleanly_with_a_distinct_status(tmp_path, tiny_model_dir):
     assert err.strip().splitlines()[-1] == "Error: stopped by SIGTERM; the previous outputs are unchanged"
     assert not (tmp_path / "out" / "comments.csv").exists()
     assert not list((tmp_path / "out").glob(".staging-*"))
+
+
+def test_report_text_that_could_run_as_a_formula_gets_an_invisible_guard():
+    from cxtext.report import _text
+
+    assert _text("=HYPERLINK(\"http://evil\")") == "\u200b=HYPERLINK(&quot;http://evil&quot;)"
+    assert _text("-5点の理由") == "\u200b-5点の理由" and _text("普通の文") == "普通の文"
+    assert _text("<b>太字</b>") == "&lt;b&gt;太字&lt;/b&gt;"
