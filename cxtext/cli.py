@@ -107,7 +107,9 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster for the run).")
 def run(inputs, out_dir, config_path, model_dir, jobs, no_cache, engine, scheduler):
-    """Score survey exports and write comments.csv, nps.csv, drivers.csv, rejects.csv, run.json.
+    """Score survey exports and write comments.csv, nps.csv, drivers.csv, rejects.csv,
+    trends.csv, alerts.csv, followup.csv, verbatims.csv, history.csv, report.html and run.json
+    (columns: docs/outputs.md).
 
     \b
     Example:
