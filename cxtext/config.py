@@ -57,6 +57,9 @@ class TrainingConfig:
     cv_folds: int = 5
     random_state: int = 0
     clause_pooling: bool = True  # theme score = max over the comment and its clauses
+    # Thresholds maximize F-beta on out-of-fold scores. beta > 1 leans towards recall: on comments
+    # by writers the training data never saw, recall falls much more than precision does.
+    threshold_beta: float = 1.0
 
 
 @dataclass(frozen=True)

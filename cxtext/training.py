@@ -41,8 +41,9 @@ def sentiment_pipeline(cfg: TrainingConfig) -> Pipeline:
     return Pipeline([("features", build_vectorizer("sentiment")), ("classifier", clf)])
 
 
-def choose_thresholds(y: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Per theme, the probability cut that maximizes F1 on out-of-fold predictions."""
+def choose_thresholds(y: np.ndarray, probs: np.ndarray, beta: float = 1.0) -> np.ndarray:
+    """Per theme, the probability cut that maximizes F-beta on out-of-fold predictions."""
+    b2 = beta * beta
     out = np.full(y.shape[1], 0.5)
     for j in range(y.shape[1]):
         if y[:, j].sum() == 0:
@@ -51,7 +52,8 @@ def choose_thresholds(y: np.ndarray, probs: np.ndarray) -> np.ndarray:
         for t in THRESHOLD_GRID:
             pred = probs[:, j] >= t
             tp = float((pred & (y[:, j] == 1)).sum())
-            f1 = 2 * tp / (pred.sum() + y[:, j].sum()) if pred.sum() + y[:, j].sum() else 0.0
+            denom = pred.sum() + b2 * y[:, j].sum()
+            f1 = (1 + b2) * tp / denom if denom else 0.0
             if f1 > best_f1 + 1e-9:
                 best, best_f1 = t, f1
         out[j] = best
@@ -106,7 +108,7 @@ def train(
                 log.warning("themes with fewer than 5 examples will not be predicted well: %s", ", ".join(thin))
             say(f"cross-validating the theme model ({cfg.cv_folds} folds)")
             oof = _theme_oof(docs, y, cfg, taxonomy, bundle)
-            thresholds = choose_thresholds(y, oof)
+            thresholds = choose_thresholds(y, oof, cfg.threshold_beta)
             oof_pred = (oof >= thresholds).astype(int)
             report["cv"]["themes"] = theme_metrics(y, oof_pred, taxonomy.ids)
             report["cv"]["theme_f1_95ci"] = f1_intervals(y, oof_pred, taxonomy.ids, seed=rs)

@@ -110,3 +110,15 @@ def test_calibration_and_intervals_against_hand_computed_cases():
     perfect = f1_intervals(y, y.copy(), ["price"])
     assert perfect["price"] == [1.0, 1.0]
     assert confusion(["positive", "negative"], ["positive", "neutral"])["negative"] == {"positive": 0, "neutral": 1, "negative": 0}
+
+
+def test_threshold_beta_above_one_trades_precision_for_recall():
+    from cxtext.training import choose_thresholds
+
+    # 4 mentions, two of them scored low (an unfamiliar wording) among five near-miss non-mentions.
+    y = np.array([[1], [1], [1], [1], [0], [0], [0], [0], [0], [0]])
+    p = np.array([[0.9], [0.8], [0.3], [0.3], [0.35], [0.34], [0.33], [0.32], [0.31], [0.1]])
+    f1_cut = choose_thresholds(y, p)[0]  # 2 sure hits: F1 0.67 beats 4 hits + 5 false alarms (0.62)
+    recall_cut = choose_thresholds(y, p, beta=2.0)[0]  # F2 0.80 for taking them all vs 0.56
+    assert f1_cut > 0.35
+    assert recall_cut <= 0.3
