@@ -10,6 +10,12 @@ line repeated), then measures in the same process:
      polarity, NPS, drivers, writing every output).
 Prints comments per second for both, their ratio, and the peak resident memory; then
 (unless --quick) the speed-up from 1 to 2 jobs and a cold vs warm-cache re-run of the same night.
+
+    python benchmarks/bench_run.py --memory-rows 100000 1000000
+
+runs one fresh process per size instead (1 job, no cache, so that one process holds all the
+memory) and prints each run's time and peak resident memory, and their ratio: the streaming
+run should need about the same memory for a million responses as for a hundred thousand.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ import csv
 import dataclasses
 import datetime as dt
 import random
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,12 +68,52 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+_ONE_RUN = """
+import dataclasses, datetime as dt, json, resource, sys, time
+from cxtext.config import load_config
+from cxtext.run import run_nightly
+export, out, model, config = sys.argv[1:5]
+cfg = load_config(config)
+cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, jobs=1, cache=False))
+t0 = time.perf_counter()
+summary = run_nightly([export], out, cfg, model_dir=model, now=dt.datetime(2026, 11, 30))
+print(json.dumps({"seconds": time.perf_counter() - t0, "comments": summary.rows_with_comment,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def memory_by_size(sizes: list[int], model: str) -> None:
+    peaks = {}
+    for rows in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            export = Path(tmp) / "bench.csv"
+            write_export(export, rows)
+            done = subprocess.run([sys.executable, "-c", _ONE_RUN, str(export), str(Path(tmp) / "out"), model,
+                                   str(ROOT / "jobs" / "cxtext.toml")], capture_output=True, text=True)
+            if done.returncode:
+                sys.exit(f"run of {rows} rows failed:\n{done.stderr[-2000:]}")
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+        peaks[rows] = result["peak_mb"]
+        print(f"{rows:>9,} responses: {result['seconds']:8.1f} s, {result['comments'] / result['seconds']:,.0f} "
+              f"comments/s, peak memory {result['peak_mb']:,.0f} MB (1 job, one process)")
+        sys.stdout.flush()
+    smallest = min(peaks)
+    for rows in sorted(peaks):
+        if rows != smallest:
+            print(f"peak memory {rows:,} vs {smallest:,} responses: {peaks[rows] / peaks[smallest]:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--model", default=str(ROOT / "models" / "default"))
     parser.add_argument("--quick", action="store_true", help="only raw fugashi vs one 1-job run")
+    parser.add_argument("--memory-rows", type=int, nargs="+", metavar="N",
+                        help="instead: peak memory of one run per export size")
     args = parser.parse_args()
+    if args.memory_rows:
+        memory_by_size(args.memory_rows, args.model)
+        return
 
     import fugashi
     import unidic_lite

@@ -48,6 +48,8 @@ class RunConfig:
     engine: str = "local"
     # Dask scheduler address (tcp://host:8786); empty = start a local cluster for the run.
     scheduler: str = ""
+    # Responses read, validated and scored at a time; memory depends on this, not on the export.
+    chunk_rows: int = 20_000
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,10 @@ def _two_proportion_z(p1: float, n1: int, p2: float, n2: int) -> float:
 
 
 def drift_signals(bundle, comments: Sequence[str], predictions: pd.DataFrame, seed: int = 0) -> dict:
-    """Tonight's figures next to the model's reference, plus human-readable warnings."""
+    """Tonight's figures next to the model's reference, plus human-readable warnings.
+
+    ``predictions`` (columns themes, sentiment_confidence) covers every scored comment;
+    ``comments`` is their text, or a uniform sample of it, for the unseen-word rate."""
     reference = (bundle.info or {}).get("reference") or {}
     vocabulary = (bundle.info or {}).get("vocabulary")
     n = len(predictions)
@@ -73,9 +76,11 @@ def drift_signals(bundle, comments: Sequence[str], predictions: pd.DataFrame, se
     confidence = predictions["sentiment_confidence"].to_numpy(dtype=float)
     result["no_theme_share"] = round(no_theme, 4)
     result["sentiment_confidence_quantiles"] = dict(zip(map(str, QUANTILES), np.round(np.quantile(confidence, QUANTILES), 4).tolist()))
-    if vocabulary:
+    if vocabulary and len(comments):
+        # ``comments`` may already be a sample (the streaming run keeps a reservoir of them).
         rng = np.random.default_rng(seed)
-        pick = rng.choice(n, size=min(n, SAMPLE), replace=False) if n > SAMPLE else np.arange(n)
+        m = len(comments)
+        pick = rng.choice(m, size=SAMPLE, replace=False) if m > SAMPLE else np.arange(m)
         docs = bundle.analyze([comments[i] for i in sorted(pick.tolist())])
         result["unseen_token_rate"] = round(unseen_rate([d.tokens for d in docs], vocabulary), 4)
     if not reference:

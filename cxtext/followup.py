@@ -35,18 +35,35 @@ def negative_themes(theme_sentiments: str) -> list[str]:
     return [p.split(":")[0] for p in (theme_sentiments or "").split(";") if p.endswith(":negative")]
 
 
+# The follow-up order, most actionable first; one definition for the in-memory sort below and
+# the on-disk one of the streaming run (spool.py).
+FOLLOWUP_ORDER = [("_actionable", False), ("nps_score", True), ("_n_negative", False), ("_neg_conf", False),
+                  ("responded_at", False), ("response_id", True)]
+
+
+def followup_keys(comments: pd.DataFrame) -> pd.DataFrame:
+    """The columns followup.csv sorts by, and its negative_themes column, for any rows."""
+    negative = comments["theme_sentiments"].fillna("").map(lambda v: ";".join(negative_themes(v)))
+    n_negative = negative.map(lambda v: len([t for t in v.split(";") if t])).astype(int)
+    confidence = pd.to_numeric(comments["sentiment_confidence"], errors="coerce").fillna(0.0)
+    return pd.DataFrame({"negative_themes": negative, "_actionable": (n_negative > 0).astype(int),
+                         "_n_negative": n_negative,
+                         "_neg_conf": confidence.where(comments["sentiment"] == "negative", 0.0)},
+                        index=comments.index)
+
+
+def is_followup(comments: pd.DataFrame) -> pd.Series:
+    """Detractors who wrote something."""
+    return (comments["nps_category"] == DETRACTOR) & (comments["comment"].fillna("").str.strip() != "")
+
+
 def followup_table(comments: pd.DataFrame, segments: Sequence[str]) -> pd.DataFrame:
     columns = FOLLOWUP_BASE + list(segments) + ["comment"]
     if not len(comments):
         return pd.DataFrame(columns=columns)
-    det = comments[(comments["nps_category"] == DETRACTOR) & (comments["comment"].fillna("").str.strip() != "")].copy()
-    det["negative_themes"] = det["theme_sentiments"].fillna("").map(lambda v: ";".join(negative_themes(v)))
-    n_negative = det["negative_themes"].map(lambda v: len([t for t in v.split(";") if t]))
-    negative_confidence = det["sentiment_confidence"].astype(float).where(det["sentiment"] == "negative", 0.0)
-    det = det.assign(_actionable=n_negative > 0, _n_negative=n_negative, _neg_conf=negative_confidence,
-                     _score=det["nps_score"].astype(int))
-    det = det.sort_values(["_actionable", "_score", "_n_negative", "_neg_conf", "responded_at", "response_id"],
-                          ascending=[False, True, False, False, False, True], kind="stable")
+    det = comments[is_followup(comments)]
+    det = pd.concat([det, followup_keys(det)], axis=1).assign(nps_score=lambda f: f["nps_score"].astype(int))
+    det = det.sort_values([k for k, _ in FOLLOWUP_ORDER], ascending=[a for _, a in FOLLOWUP_ORDER], kind="stable")
     return det[columns].reset_index(drop=True)
 
 
@@ -55,11 +72,22 @@ def _trigrams(text: str) -> set[str]:
     return {norm[i : i + 3] for i in range(max(len(norm) - 2, 1))}
 
 
+def _top_drivers(drivers: pd.DataFrame) -> pd.DataFrame:
+    if not len(drivers):
+        return drivers
+    top = drivers[(drivers["scope"] == "overall") & (drivers["mention"] == "negative") & drivers["rank"].notna()]
+    return top.sort_values("rank").head(TOP_DRIVERS)
+
+
+def verbatim_themes(drivers: pd.DataFrame) -> list[str]:
+    """The themes verbatims.csv quotes: the top negative drivers overall."""
+    return list(_top_drivers(drivers)["theme"]) if len(drivers) else []
+
+
 def verbatims_table(comments: pd.DataFrame, drivers: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     if not len(comments) or not len(drivers):
         return pd.DataFrame(columns=VERBATIM_COLUMNS)
-    top = drivers[(drivers["scope"] == "overall") & (drivers["mention"] == "negative") & drivers["rank"].notna()]
-    top = top.sort_values("rank").head(TOP_DRIVERS)
+    top = _top_drivers(drivers)
     det = comments[comments["nps_category"] == DETRACTOR].copy()
     # Quotes travel (slides, e-mails): mask them even when [run] mask_personal_data is off.
     det["comment"] = det["comment"].fillna("").map(mask_personal_data)

@@ -54,7 +54,7 @@ def nps_table(frame: pd.DataFrame, segments: Sequence[str], category_col: str = 
     (segment=responded_at, value=YYYY-MM-DD); scope=week (value=ISO week start, Monday)."""
     rows = [{"scope": "overall", "segment": "", "value": "", **summarize(frame[category_col])}]
     for seg in segments:
-        for value, group in frame.groupby(seg, sort=True):
+        for value, group in frame.groupby(seg, sort=True, observed=True):
             rows.append({"scope": "segment", "segment": seg, "value": value, **summarize(group[category_col])})
     if len(frame):
         when = pd.to_datetime(frame[date_col])

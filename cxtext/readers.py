@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
@@ -138,90 +139,245 @@ def _resolve_columns(header: list[str], cfg: InputConfig, path: Path) -> dict[st
     return resolved
 
 
-def read_survey(path: str | Path, cfg: InputConfig) -> SurveyFile:
-    """Read one export. Raises InputError for a file that cannot be used as a whole."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"input file {path} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"input {path} is a folder; pass the CSV files in it") from None
-    except OSError as exc:
-        raise InputError(f"cannot read input file {path}: {exc.strerror}") from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    if not data.strip():
-        raise InputError(f"input file {path} is empty: expected a header row and responses")
-    text, encoding, bad_lines = _decode_lines(data, cfg.encoding)
-    total_lines = text.count("\n") + 1
-    if bad_lines and len(bad_lines) > max(3, total_lines // 2):
-        raise InputError(
-            f"{path}: {len(bad_lines)} of {total_lines} lines are not valid {cfg.encoding}; "
-            "set [input] encoding (utf-8 or cp932) in the config, or re-export the file"
-        )
-    text = text.replace("\x00", "")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header_raw = next(reader)
-    except StopIteration:  # pragma: no cover - guarded by the empty check above
-        raise InputError(f"input file {path} has no header row") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: the header row is not valid CSV ({exc})") from None
-    header = [_clean_header(h) for h in header_raw]
-    if 1 in bad_lines:
-        raise InputError(f"{path}: the header row is not valid {encoding}; set [input] encoding in the config")
-    columns = _resolve_columns(header, cfg, path)
-    segments = tuple(s for s in cfg.segments if s in columns)
+_BLOCK = 1 << 20
 
-    parsed: list[tuple[list[str], int, int, int]] = []  # values, record number, first/last line
-    parse_error: str | None = None
-    record_number = 1  # the header is row 1, as in a spreadsheet
-    last_line = reader.line_num
-    while True:
+
+def _scan(path: Path, encoding: str) -> dict:
+    """First pass over the bytes, line by line (memory bounded by the longest line): checksum,
+    encoding, undecodable lines, quote count and how the file ends. Mirrors _decode_lines,
+    which the whole-file path (UTF-16) still uses."""
+    digest = hashlib.sha256()
+    candidates = ["utf-8-sig", "cp932"] if encoding == "auto" else [encoding]
+    fits = dict.fromkeys(candidates, True)  # does every line decode with this encoding?
+    per_line: dict[str, int] = {}
+    bad: set[int] = set()
+    lines = quotes = 0
+    non_blank = False
+    first = b""
+    last_byte = b""
+    ended_with_newline = False
+    with path.open("rb") as fh:
+        for lines, raw in enumerate(fh, start=1):
+            digest.update(raw)
+            if lines == 1:
+                first = raw[:4]
+                if raw.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding in ("auto", "utf-16"):
+                    return {"utf16": True}
+            non_blank = non_blank or bool(raw.strip())
+            quotes += raw.count(b'"')
+            ended_with_newline = raw.endswith(b"\n")
+            stripped = raw.rstrip(b"\x00")
+            if stripped:
+                last_byte = stripped[-1:]
+            body = raw[:-1] if raw.endswith(b"\n") else raw
+            line_fits = None
+            for enc in candidates:
+                try:
+                    _strict_decode(body, enc if lines == 1 or enc != "utf-8-sig" else "utf-8")
+                except UnicodeDecodeError:
+                    fits[enc] = False
+                    continue
+                except LookupError:
+                    raise InputError(f"unknown encoding {encoding!r}; use auto, utf-8, utf-8-sig or cp932") from None
+                line_fits = line_fits or enc
+            if line_fits is None:
+                bad.add(lines)
+            else:
+                per_line[line_fits] = per_line.get(line_fits, 0) + 1
+    # A file ending with a line break has one more, empty, "line" (as bytes.split sees it).
+    if ended_with_newline or lines == 0:
+        lines += 1
+        per_line[candidates[0]] = per_line.get(candidates[0], 0) + 1
+    chosen = next((enc for enc in candidates if fits[enc]), None)
+    if chosen == "utf-8-sig" and not first.startswith(b"\xef\xbb\xbf"):
+        chosen = "utf-8"
+    label = chosen or f"mixed({'+'.join(sorted(per_line, key=per_line.get, reverse=True)) or candidates[0]})"
+    return {"utf16": False, "sha256": digest.hexdigest(), "encoding": label, "uniform": chosen,
+            "candidates": candidates, "bad_lines": bad if chosen is None else set(), "total_lines": lines,
+            "quotes": quotes, "non_blank": non_blank, "ends_with_newline": last_byte in (b"\n", b"\r")}
+
+
+def _decoded_lines(path: Path, scan: dict) -> Iterator[str]:
+    """Second pass: the file as text lines split like io.StringIO(text, newline="") would
+    (on \\n, \\r\\n and a lone \\r), NUL bytes removed."""
+    uniform, candidates = scan["uniform"], scan["candidates"]
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if uniform:
+                enc = "utf-8-sig" if number == 1 and uniform == "utf-8-sig" else (
+                    "utf-8" if uniform in ("utf-8", "utf-8-sig") else uniform)
+                text = raw.decode(enc)
+            else:
+                for enc in candidates:
+                    try:
+                        text = _strict_decode(raw[:-1] if raw.endswith(b"\n") else raw, enc) + (
+                            "\n" if raw.endswith(b"\n") else "")
+                        break
+                    except UnicodeDecodeError:
+                        continue
+                else:
+                    text = raw.decode(candidates[0], errors="replace")
+            text = text.replace("\x00", "")
+            if "\r" in text.rstrip("\r\n") or text.endswith("\r"):
+                yield from io.StringIO(text, newline="")
+            elif text:
+                yield text
+
+
+class SurveyStream:
+    """One export, read in chunks: iterate for (rows, rejects) pairs of at most ``chunk_rows``
+    rows each, with the same columns and reject dicts as read_survey. Whole-file problems
+    (missing file, no header, missing or duplicated column, undecodable file) raise
+    InputError on construction, before any row is read. ``sha256`` and ``rows_read`` are
+    known after the iteration."""
+
+    def __init__(self, path: str | Path, cfg: InputConfig, chunk_rows: int = 50_000):
+        self.path_obj = Path(path)
+        self.path = str(path)
+        self.chunk_rows = max(1, chunk_rows)
+        self.rows_read = 0
+        path = self.path_obj
         try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            parse_error = str(exc)
-            break
-        first_line, last_line = last_line + 1, reader.line_num
-        if not values:
-            continue  # a blank line is not a row
-        record_number += 1
-        parsed.append((values, record_number, first_line, last_line))
-    # An unterminated quote at the end swallows the rest of the file into one field.
-    cut_inside_quote = not text.endswith(("\n", "\r")) and text.count('"') % 2 == 1
-
-    records: list[list[str]] = []
-    numbers: list[int] = []
-    rejects: list[dict] = []
-    id_pos = columns[schema.RESPONSE_ID]
-    for k, (values, number, first_line, last_line) in enumerate(parsed):
-        rid = values[id_pos].strip() if len(values) > id_pos else ""
-        if any(line in bad_lines for line in range(first_line, last_line + 1)):
-            rejects.append(_reject(path, number, rid, schema.REJECT_ENCODING,
-                                   f"bytes that are neither UTF-8 nor CP932 on line(s) {first_line}-{last_line}", values))
-        elif k == len(parsed) - 1 and cut_inside_quote:
-            rejects.append(_reject(path, number, rid, schema.REJECT_FIELD_COUNT,
-                                   "the file ends inside a quoted field (cut off?)", values))
-        elif len(values) != len(header):
-            rejects.append(_reject(path, number, rid, schema.REJECT_FIELD_COUNT,
-                                   f"expected {len(header)} fields, found {len(values)}", values))
+            scan = _scan(path, cfg.encoding)
+        except FileNotFoundError:
+            raise InputError(f"input file {path} does not exist") from None
+        except IsADirectoryError:
+            raise InputError(f"input {path} is a folder; pass the CSV files in it") from None
+        except OSError as exc:
+            raise InputError(f"cannot read input file {path}: {exc.strerror}") from None
+        if scan["utf16"]:  # UTF-16 cannot be split on b"\n": decoded whole (rare, small exports)
+            data = path.read_bytes()
+            if not data.strip():
+                raise InputError(f"input file {path} is empty: expected a header row and responses")
+            text, encoding, bad_lines = _decode_lines(data, cfg.encoding)
+            scan = {"sha256": hashlib.sha256(data).hexdigest(), "encoding": encoding, "bad_lines": bad_lines,
+                    "total_lines": text.count("\n") + 1, "quotes": text.count('"'),
+                    "ends_with_newline": text.replace("\x00", "").endswith(("\n", "\r"))}
+            self._lines = lambda: io.StringIO(text.replace("\x00", ""), newline="")
         else:
-            records.append(values)
-            numbers.append(number)
-    if parse_error:
-        rejects.append(_reject(path, record_number + 1, "", schema.REJECT_FIELD_COUNT,
-                               f"unparseable CSV from here on: {parse_error}", []))
+            if not scan["non_blank"]:
+                raise InputError(f"input file {path} is empty: expected a header row and responses")
+            self._lines = lambda: _decoded_lines(path, scan)
+        self.sha256, self.encoding = scan["sha256"], scan["encoding"]
+        self._bad_lines, self._scan = scan["bad_lines"], scan
+        total_lines = scan["total_lines"]
+        if self._bad_lines and len(self._bad_lines) > max(3, total_lines // 2):
+            raise InputError(
+                f"{path}: {len(self._bad_lines)} of {total_lines} lines are not valid {cfg.encoding}; "
+                "set [input] encoding (utf-8 or cp932) in the config, or re-export the file"
+            )
+        self._reader = csv.reader(self._lines())
+        try:
+            header_raw = next(self._reader)
+        except StopIteration:  # pragma: no cover - guarded by the empty check above
+            raise InputError(f"input file {path} has no header row") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: the header row is not valid CSV ({exc})") from None
+        self.header = [_clean_header(h) for h in header_raw]
+        if 1 in self._bad_lines:
+            raise InputError(f"{path}: the header row is not valid {self.encoding}; set [input] encoding in the config")
+        self.columns = _resolve_columns(self.header, cfg, path)
+        self.segments = tuple(s for s in cfg.segments if s in self.columns)
+        self._consumed = False
 
-    frame = pd.DataFrame({name: [r[pos] for r in records] for name, pos in columns.items()}, dtype=object)
-    if schema.COMMENT not in frame:
-        frame[schema.COMMENT] = ""
-    frame[SOURCE_FILE] = str(path)
-    frame[ROW_NUMBER] = numbers
-    log.info("read %s: %d rows (%s), %d unparseable", path, len(records), encoding, len(rejects))
-    return SurveyFile(str(path), sha256, encoding, frame, rejects, segments)
+    def _records(self) -> Iterator[tuple[list[str], int, int, int] | str]:
+        """Parsed records (values, record number, first line, last line); a str at the end
+        when the CSV became unparseable."""
+        reader = self._reader
+        record_number = 1  # the header is row 1, as in a spreadsheet
+        last_line = reader.line_num
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield str(exc)
+                return
+            first_line, last_line = last_line + 1, reader.line_num
+            if not values:
+                continue  # a blank line is not a row
+            record_number += 1
+            yield values, record_number, first_line, last_line
+
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, list[dict]]]:
+        if self._consumed:
+            raise RuntimeError(f"{self.path} was already read")  # a programming error
+        self._consumed = True
+        path, header, bad_lines = self.path_obj, self.header, self._bad_lines
+        # An unterminated quote at the end swallows the rest of the file into one field.
+        cut_inside_quote = not self._scan["ends_with_newline"] and self._scan["quotes"] % 2 == 1
+        id_pos = self.columns[schema.RESPONSE_ID]
+        records: list[list[str]] = []
+        numbers: list[int] = []
+        rejects: list[dict] = []
+        n_rows = n_rejects = 0
+        last_number = 1
+
+        def classify(values: list[str], number: int, first_line: int, last_line: int, is_last: bool) -> None:
+            rid = values[id_pos].strip() if len(values) > id_pos else ""
+            if any(line in bad_lines for line in range(first_line, last_line + 1)):
+                rejects.append(_reject(path, number, rid, schema.REJECT_ENCODING,
+                                       f"bytes that are neither UTF-8 nor CP932 on line(s) {first_line}-{last_line}",
+                                       values))
+            elif is_last and cut_inside_quote:
+                rejects.append(_reject(path, number, rid, schema.REJECT_FIELD_COUNT,
+                                       "the file ends inside a quoted field (cut off?)", values))
+            elif len(values) != len(header):
+                rejects.append(_reject(path, number, rid, schema.REJECT_FIELD_COUNT,
+                                       f"expected {len(header)} fields, found {len(values)}", values))
+            else:
+                records.append(values)
+                numbers.append(number)
+
+        pending = None  # one record of look-ahead: only the last one can be "cut inside a quote"
+        parse_error = None
+        for item in self._records():
+            if isinstance(item, str):
+                parse_error = item
+                break
+            if pending is not None:
+                classify(*pending, is_last=False)
+            pending = item
+            last_number = item[1]
+            if len(records) >= self.chunk_rows:
+                n_rows, n_rejects = n_rows + len(records), n_rejects + len(rejects)
+                yield self._frame(records, numbers), rejects
+                records, numbers, rejects = [], [], []
+        if pending is not None:
+            classify(*pending, is_last=True)
+        if parse_error:
+            rejects.append(_reject(path, last_number + 1, "", schema.REJECT_FIELD_COUNT,
+                                   f"unparseable CSV from here on: {parse_error}", []))
+        n_rows, n_rejects = n_rows + len(records), n_rejects + len(rejects)
+        self.rows_read = n_rows + n_rejects
+        log.info("read %s: %d rows (%s), %d unparseable", path, n_rows, self.encoding, n_rejects)
+        yield self._frame(records, numbers), rejects
+
+    def _frame(self, records: list[list[str]], numbers: list[int]) -> pd.DataFrame:
+        frame = pd.DataFrame({name: [r[pos] for r in records] for name, pos in self.columns.items()}, dtype=object)
+        if schema.COMMENT not in frame:
+            frame[schema.COMMENT] = ""
+        frame[SOURCE_FILE] = self.path
+        frame[ROW_NUMBER] = numbers
+        return frame
+
+
+def iter_survey(path: str | Path, cfg: InputConfig, chunk_rows: int = 50_000) -> SurveyStream:
+    """Read one export in chunks (see SurveyStream)."""
+    return SurveyStream(path, cfg, chunk_rows)
+
+
+def read_survey(path: str | Path, cfg: InputConfig) -> SurveyFile:
+    """Read one whole export. Raises InputError for a file that cannot be used as a whole."""
+    stream = iter_survey(path, cfg)
+    frames, rejects = [], []
+    for rows, chunk_rejects in stream:
+        frames.append(rows)
+        rejects += chunk_rejects
+    frames = [f for f in frames if len(f)] or frames[-1:]  # the last chunk may be empty
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return SurveyFile(stream.path, stream.sha256, stream.encoding, rows, rejects, stream.segments)
 
 
 def _reject(path: Path, row_number: int, response_id: str, reason: str, detail: str, values: list[str]) -> dict:

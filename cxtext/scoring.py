@@ -71,34 +71,58 @@ def _score_partition(frame: pd.DataFrame, bundle) -> pd.DataFrame:
     return scored
 
 
-def score_dask(bundle, texts: Sequence[str], scheduler: str | None = None, workers: int = 2,
-               chunk_size: int = CHUNK) -> pd.DataFrame:
+class DaskScorer:
     """The same scoring on a Dask cluster: a dask.dataframe of the comments, scored partition
     by partition with ModelBundle.predict on the workers. ``scheduler`` is the address of a
     running scheduler (tcp://host:8786); without one a LocalCluster of ``workers`` processes
-    is started for the run. The model is sent to the workers once, as one graph key."""
-    import dask.dataframe as dd
-    from distributed import Client, LocalCluster
+    is started. Used as a context manager, so that one client (and one copy of the model on
+    each worker, sent once as a graph key) serves every chunk of a run."""
 
-    texts = list(texts)
-    meta = bundle.predict(["x"]).iloc[:0]
-    if not texts:
+    def __init__(self, bundle, scheduler: str | None = None, workers: int = 2, chunk_size: int = CHUNK):
+        self.bundle, self.scheduler, self.workers, self.chunk_size = bundle, scheduler, workers, chunk_size
+        self._cluster = self._client = self._shared = None
+        self._meta = bundle.predict(["x"]).iloc[:0]
+
+    def __enter__(self) -> "DaskScorer":
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is None:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+        try:
+            self._client = Client(self.scheduler or self._cluster)
+            log.info("scoring on the Dask cluster %s", self._client.scheduler.address)
+            self._shared = self._client.scatter(self.bundle, broadcast=True)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __call__(self, texts: Sequence[str]) -> pd.DataFrame:
+        import dask.dataframe as dd
+
+        texts = list(texts)
+        if not texts:
+            return self.bundle.predict([])
+        frame = pd.DataFrame({"comment": texts})
+        ddf = dd.from_pandas(frame, npartitions=max(1, -(-len(texts) // self.chunk_size)), sort=False)
+        result = ddf.map_partitions(_score_partition, self._shared, meta=self._meta).compute()
+        return result.sort_index().reset_index(drop=True).astype(self._meta.dtypes.to_dict())
+
+    def __exit__(self, *exc) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def score_dask(bundle, texts: Sequence[str], scheduler: str | None = None, workers: int = 2,
+               chunk_size: int = CHUNK) -> pd.DataFrame:
+    """One-off scoring of ``texts`` on a Dask cluster (see DaskScorer)."""
+    if not len(texts):
         return bundle.predict([])
-    frame = pd.DataFrame({"comment": texts})
-    ddf = dd.from_pandas(frame, npartitions=max(1, -(-len(texts) // chunk_size)), sort=False)
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    try:
-        with Client(scheduler or cluster) as client:
-            log.info("scoring %d comments on the Dask cluster %s", len(texts), client.scheduler.address)
-            # Scattered once to every worker; partitions refer to it by key.
-            shared_bundle = client.scatter(bundle, broadcast=True)
-            result = ddf.map_partitions(_score_partition, shared_bundle, meta=meta).compute()
-    finally:
-        if cluster is not None:
-            cluster.close()
-    return result.sort_index().reset_index(drop=True).astype(meta.dtypes.to_dict())
+    with DaskScorer(bundle, scheduler, workers, chunk_size) as scorer:
+        return scorer(texts)
 
 
 def text_key(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 
@@ -14,6 +15,7 @@ from .normalize import clean_comment
 from .readers import ROW_NUMBER, SOURCE_FILE
 
 JST = dt.timezone(dt.timedelta(hours=9))
+RAW_VALUES = "raw_values"  # the row as read, JSON; only with keep_duplicates (the run spools it)
 
 _DATE = re.compile(
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
@@ -74,12 +76,15 @@ def _clean_id(value: str) -> str:
 
 
 def split_valid(
-    frame: pd.DataFrame, cfg: InputConfig, segments: tuple[str, ...], now: dt.datetime | None = None
+    frame: pd.DataFrame, cfg: InputConfig, segments: tuple[str, ...], now: dt.datetime | None = None,
+    keep_duplicates: bool = False,
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Type-check rows read from one or more exports (in input order).
 
     Returns the valid rows (response_id str, responded_at datetime, nps_score int, comment
-    str, segments str) and the rejects. A duplicate response_id keeps the later row.
+    str, segments str) and the rejects. A duplicate response_id keeps the later row —
+    unless ``keep_duplicates``: the streaming run sees one chunk at a time and resolves
+    duplicates across chunks itself, so it gets every valid row plus its raw values (JSON).
     """
     now = now or dt.datetime.now()
     latest = now + dt.timedelta(days=cfg.max_future_days)
@@ -125,6 +130,14 @@ def split_valid(
             record[seg] = unicodedata.normalize("NFKC", clean_comment(row.get(seg) or "")).strip()
         keep.append(record)
 
+    columns = [schema.RESPONSE_ID, schema.RESPONDED_AT, schema.NPS_SCORE, schema.COMMENT, *segments, SOURCE_FILE, ROW_NUMBER]
+    if keep_duplicates:
+        out = pd.DataFrame([{**{k: r[k] for k in columns}, RAW_VALUES: json.dumps(r["_raw"], ensure_ascii=False)}
+                            for r in keep], columns=columns + [RAW_VALUES])
+        if len(out):
+            out[schema.NPS_SCORE] = out[schema.NPS_SCORE].astype(int)
+        return out, rejects
+
     # Later rows win: walk backwards, the first time an id is seen is its latest row.
     seen: set[str] = set()
     valid: list[dict] = []
@@ -140,7 +153,6 @@ def split_valid(
         seen.add(rid)
         valid.append(record)
     valid.reverse()
-    columns = [schema.RESPONSE_ID, schema.RESPONDED_AT, schema.NPS_SCORE, schema.COMMENT, *segments, SOURCE_FILE, ROW_NUMBER]
     out = pd.DataFrame([{k: r[k] for k in columns} for r in valid], columns=columns)
     if len(out):
         out[schema.NPS_SCORE] = out[schema.NPS_SCORE].astype(int)

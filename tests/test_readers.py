@@ -103,3 +103,79 @@ def test_expand_inputs_accepts_folders_and_globs(tmp_path):
     assert expand_inputs([str(tmp_path / "*.csv"), str(a)]) == [a, b]
     with pytest.raises(InputError, match="matches no files"):
         expand_inputs([str(tmp_path / "*.tsv")])
+
+
+# --- streaming: chunks change memory, never what is read -----------------------------------
+
+from cxtext.readers import iter_survey  # noqa: E402
+
+MESSY = (HEADER
+         + "A1,2026/10/01,９,ｽﾀｯﾌが親切😊,店舗\r\n"
+         + 'A2,2026/10/01,3,"配送が遅い。\r\n二度と使わない",アプリ\r\n'
+         + "A3,2026/10/02,5,短い,店舗,余分\r\n"
+         + "\r\n"
+         + 'A4,2026/10/02,7,"引用""符""あり",店舗\r\n'
+         + "A5,２０２６/10/03,10,悪くない,店舗\r\n"
+         + "A6,2026/10/03,0,ダメ,店舗\r\n"
+         + 'A7,2026/10/04,2,"途中で切れ')
+
+
+def _chunks(path, cfg, chunk_rows):
+    stream = iter_survey(path, cfg, chunk_rows)
+    parts = list(stream)
+    rows = [r for frame, _ in parts for r in frame.to_dict("records")]
+    rejects = [r for _, rej in parts for r in rej]
+    return stream, parts, rows, rejects
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_small_chunks_read_the_same_rows_and_rejects(tmp_path, encoding):
+    text = MESSY.replace("😊", "") if encoding == "cp932" else MESSY
+    path = write(tmp_path, text, encoding)
+    whole = read_survey(path, JP)
+    stream, parts, rows, rejects = _chunks(path, JP, 2)
+    assert len(parts) >= 3 and all(len(frame) <= 2 for frame, _ in parts)
+    assert rows == whole.rows.to_dict("records") and rejects == whole.rejects
+    assert stream.rows_read == whole.rows_read == 7 and stream.sha256 == whole.sha256
+    assert stream.encoding == whole.encoding == encoding
+    assert [r["reason"] for r in rejects] == ["wrong_field_count", "wrong_field_count"]  # A3, cut-off A7
+    assert rows[1]["comment"] == "配送が遅い。\r\n二度と使わない"
+
+
+def test_a_bad_encoding_line_in_a_later_chunk_is_rejected_there(tmp_path):
+    data = HEADER.encode() + b"".join(f"A{i},2026/10/01,5,普通です,店舗\r\n".encode() for i in range(6))
+    data += "A9,2026/10/01,5,".encode() + b"\xff\xfe\xfd" + "文字化け,店舗\r\n".encode()
+    path = write(tmp_path, data)
+    stream, parts, rows, rejects = _chunks(path, JP, 4)
+    assert len(rows) == 6 and [r["response_id"] for r in rejects] == ["A9"]
+    assert rejects[0]["reason"] == "undecodable_bytes" and parts[-1][1] == rejects
+
+
+def test_whole_file_problems_stop_before_any_row_is_read(tmp_path):
+    with pytest.raises(InputError, match="推奨度"):
+        iter_survey(write(tmp_path, "回答ID,回答日時,推奨度の理由\r\nA1,2026/10/01,良い\r\n"), JP)
+    with pytest.raises(InputError, match="empty"):
+        iter_survey(write(tmp_path, "", name="empty.csv"), JP)
+    with pytest.raises(InputError, match="does not exist"):
+        iter_survey(tmp_path / "missing.csv", JP)
+
+
+@pytest.mark.slow
+def test_streaming_memory_stays_far_below_the_file_size(tmp_path):
+    import tracemalloc
+
+    line = "A{},2026/10/01 12:00,７,店員さんは親切だけど、配送が遅い。ﾎﾟｲﾝﾄもわかりにくい😡,店舗\r\n"
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(HEADER)
+        for i in range(200_000):
+            fh.write(line.format(i))
+    size = path.stat().st_size
+    tracemalloc.start()
+    rows = 0
+    for frame, rejects in iter_survey(path, JP, 2_000):
+        rows += len(frame) + len(rejects)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert rows == 200_000
+    assert peak < size / 5, f"peak {peak / 1e6:.0f} MB for a {size / 1e6:.0f} MB file"

@@ -52,5 +52,7 @@ def test_second_nightly_run_reuses_the_cache_and_writes_the_same_outputs(tmp_pat
         before = (tmp_path / "comments.csv").read_bytes()
         run_nightly([export], tmp_path, cfg, model_dir=tiny_model_dir, now=FIXED_NOW)
     assert (tmp_path / CACHE_NAME).is_file()
-    assert "scored 0 comments with" in caplog.text and f"{first.rows_with_comment} reused from the cache" in caplog.text
+    # Every comment read is scored, including the one a later duplicate row replaces.
+    assert f"scored {first.rows_with_comment + 1} comments with" in caplog.text
+    assert "scored 0 comments with" in caplog.text and f"{first.rows_with_comment + 1} reused from the cache" in caplog.text
     assert (tmp_path / "comments.csv").read_bytes() == before
