@@ -8,6 +8,7 @@ InputError with a message that names the file and the fix.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -139,40 +140,49 @@ def _resolve_columns(header: list[str], cfg: InputConfig, path: Path) -> dict[st
     return resolved
 
 
-_BLOCK = 1 << 20
+_READ_BUFFER = 1 << 20  # both passes read the file through a 1 MiB buffer, line by line
+
+
+def _whole_file_encoding(data_start: bytes, encoding: str) -> bool:
+    """UTF-16/32 text cannot be split on the byte 0x0A (it is half of many characters), so such
+    files are decoded whole, as before streaming. They are rare and small: survey tools write
+    UTF-8 or CP932; UTF-16 comes from an occasional hand-saved Excel "Unicode text"."""
+    if data_start.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding in ("auto", "utf-16"):
+        return True
+    try:
+        return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    except LookupError:  # "auto", or an unknown name reported by the line-by-line decode
+        return False
 
 
 def _scan(path: Path, encoding: str) -> dict:
     """First pass over the bytes, line by line (memory bounded by the longest line): checksum,
-    encoding, undecodable lines, quote count and how the file ends. Mirrors _decode_lines,
-    which the whole-file path (UTF-16) still uses."""
+    which encoding fits every line, and the lines no candidate decodes. Mirrors the whole-file
+    _decode_lines, which the UTF-16 path still uses; splitting on b"\n" is safe for UTF-8 and
+    CP932 (0x0A is never part of a multi-byte character in either)."""
     digest = hashlib.sha256()
     candidates = ["utf-8-sig", "cp932"] if encoding == "auto" else [encoding]
     fits = dict.fromkeys(candidates, True)  # does every line decode with this encoding?
     per_line: dict[str, int] = {}
     bad: set[int] = set()
-    lines = quotes = 0
+    lines = 0
     non_blank = False
     first = b""
-    last_byte = b""
     ended_with_newline = False
-    with path.open("rb") as fh:
+    with path.open("rb", buffering=_READ_BUFFER) as fh:
         for lines, raw in enumerate(fh, start=1):
-            digest.update(raw)
             if lines == 1:
                 first = raw[:4]
-                if raw.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding in ("auto", "utf-16"):
-                    return {"utf16": True}
+                if _whole_file_encoding(first, encoding):
+                    return {"whole_file": True}
+            digest.update(raw)
             non_blank = non_blank or bool(raw.strip())
-            quotes += raw.count(b'"')
             ended_with_newline = raw.endswith(b"\n")
-            stripped = raw.rstrip(b"\x00")
-            if stripped:
-                last_byte = stripped[-1:]
-            body = raw[:-1] if raw.endswith(b"\n") else raw
+            body = raw[:-1] if ended_with_newline else raw
             line_fits = None
             for enc in candidates:
                 try:
+                    # whole-file utf-8-sig strips a BOM only at the start of the file
                     _strict_decode(body, enc if lines == 1 or enc != "utf-8-sig" else "utf-8")
                 except UnicodeDecodeError:
                     fits[enc] = False
@@ -192,51 +202,88 @@ def _scan(path: Path, encoding: str) -> dict:
     if chosen == "utf-8-sig" and not first.startswith(b"\xef\xbb\xbf"):
         chosen = "utf-8"
     label = chosen or f"mixed({'+'.join(sorted(per_line, key=per_line.get, reverse=True)) or candidates[0]})"
-    return {"utf16": False, "sha256": digest.hexdigest(), "encoding": label, "uniform": chosen,
+    return {"whole_file": False, "sha256": digest.hexdigest(), "encoding": label, "uniform": chosen,
             "candidates": candidates, "bad_lines": bad if chosen is None else set(), "total_lines": lines,
-            "quotes": quotes, "non_blank": non_blank, "ends_with_newline": last_byte in (b"\n", b"\r")}
+            "non_blank": non_blank}
 
 
 def _decoded_lines(path: Path, scan: dict) -> Iterator[str]:
     """Second pass: the file as text lines split like io.StringIO(text, newline="") would
-    (on \\n, \\r\\n and a lone \\r), NUL bytes removed."""
+    (on \\n, \\r\\n and a lone \\r), NUL bytes removed; decoded as _decode_lines would."""
     uniform, candidates = scan["uniform"], scan["candidates"]
-    with path.open("rb") as fh:
+    with path.open("rb", buffering=_READ_BUFFER) as fh:
         for number, raw in enumerate(fh, start=1):
             if uniform:
                 enc = "utf-8-sig" if number == 1 and uniform == "utf-8-sig" else (
                     "utf-8" if uniform in ("utf-8", "utf-8-sig") else uniform)
                 text = raw.decode(enc)
-            else:
+            else:  # mixed: each line on its own, a BOM dropped from any line (as _decode_lines)
+                newline = "\n" if raw.endswith(b"\n") else ""
+                body = raw[:-1] if newline else raw
                 for enc in candidates:
                     try:
-                        text = _strict_decode(raw[:-1] if raw.endswith(b"\n") else raw, enc) + (
-                            "\n" if raw.endswith(b"\n") else "")
+                        text = _strict_decode(body, enc) + newline
                         break
                     except UnicodeDecodeError:
                         continue
                 else:
                     text = raw.decode(candidates[0], errors="replace")
             text = text.replace("\x00", "")
-            if "\r" in text.rstrip("\r\n") or text.endswith("\r"):
+            # Only a "\r" right before the closing "\n" is part of this line's end; any other
+            # "\r" (lone, or "\r\r\n") is a line break of its own to io.StringIO(newline="").
+            if "\r" in text.removesuffix("\n").removesuffix("\r"):
                 yield from io.StringIO(text, newline="")
             elif text:
                 yield text
+
+
+class _TextTally:
+    """Passes text lines through to csv.reader, counting what the cut-off check needs (quotes,
+    the last character) over exactly the text the reader sees, so that it matches the
+    whole-text check of the earlier reader whatever the decoding did to the bytes."""
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = iter(lines)
+        self.quotes = 0
+        self.last_char = ""
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.quotes += line.count('"')
+        if line:
+            self.last_char = line[-1]
+        return line
+
+    def drain(self) -> None:
+        """Read what csv.reader left after a parse error: the check covers the whole text."""
+        for _ in self:
+            pass
+
+    @property
+    def cut_inside_quote(self) -> bool:
+        # An unterminated quote at the end swallows the rest of the file into one field.
+        return self.last_char not in ("\n", "\r") and self.quotes % 2 == 1
 
 
 class SurveyStream:
     """One export, read in chunks: iterate for (rows, rejects) pairs of at most ``chunk_rows``
     rows each, with the same columns and reject dicts as read_survey. Whole-file problems
     (missing file, no header, missing or duplicated column, undecodable file) raise
-    InputError on construction, before any row is read. ``sha256`` and ``rows_read`` are
-    known after the iteration."""
+    InputError on construction, before any row is read. ``sha256`` is known on construction,
+    ``rows_read`` after the iteration.
+
+    Memory is bounded by ``chunk_rows`` and the longest line, not by the file: one pass over
+    the bytes checks the encoding and hashes, a second decodes line by line into csv.reader.
+    UTF-16 files, and files whose only line breaks are lone CRs, are still held whole."""
 
     def __init__(self, path: str | Path, cfg: InputConfig, chunk_rows: int = 50_000):
-        self.path_obj = Path(path)
-        self.path = str(path)
+        self.path_obj = path = Path(path)
+        self.path = str(path)  # as read_survey always wrote it: str(Path(...))
         self.chunk_rows = max(1, chunk_rows)
         self.rows_read = 0
-        path = self.path_obj
         try:
             scan = _scan(path, cfg.encoding)
         except FileNotFoundError:
@@ -245,31 +292,33 @@ class SurveyStream:
             raise InputError(f"input {path} is a folder; pass the CSV files in it") from None
         except OSError as exc:
             raise InputError(f"cannot read input file {path}: {exc.strerror}") from None
-        if scan["utf16"]:  # UTF-16 cannot be split on b"\n": decoded whole (rare, small exports)
+        if scan["whole_file"]:
             data = path.read_bytes()
             if not data.strip():
                 raise InputError(f"input file {path} is empty: expected a header row and responses")
             text, encoding, bad_lines = _decode_lines(data, cfg.encoding)
             scan = {"sha256": hashlib.sha256(data).hexdigest(), "encoding": encoding, "bad_lines": bad_lines,
-                    "total_lines": text.count("\n") + 1, "quotes": text.count('"'),
-                    "ends_with_newline": text.replace("\x00", "").endswith(("\n", "\r"))}
-            self._lines = lambda: io.StringIO(text.replace("\x00", ""), newline="")
+                    "total_lines": text.count("\n") + 1}
+            del data
+            lines: Iterator[str] = io.StringIO(text.replace("\x00", ""), newline="")
+            del text
         else:
             if not scan["non_blank"]:
                 raise InputError(f"input file {path} is empty: expected a header row and responses")
-            self._lines = lambda: _decoded_lines(path, scan)
+            lines = _decoded_lines(path, scan)
         self.sha256, self.encoding = scan["sha256"], scan["encoding"]
-        self._bad_lines, self._scan = scan["bad_lines"], scan
+        self._bad_lines = scan["bad_lines"]
         total_lines = scan["total_lines"]
         if self._bad_lines and len(self._bad_lines) > max(3, total_lines // 2):
             raise InputError(
                 f"{path}: {len(self._bad_lines)} of {total_lines} lines are not valid {cfg.encoding}; "
                 "set [input] encoding (utf-8 or cp932) in the config, or re-export the file"
             )
-        self._reader = csv.reader(self._lines())
+        self._text = _TextTally(lines)
+        self._reader = csv.reader(self._text)
         try:
             header_raw = next(self._reader)
-        except StopIteration:  # pragma: no cover - guarded by the empty check above
+        except StopIteration:  # only NUL bytes: the empty check above saw bytes, csv sees no text
             raise InputError(f"input file {path} has no header row") from None
         except csv.Error as exc:
             raise InputError(f"{path}: the header row is not valid CSV ({exc})") from None
@@ -305,8 +354,6 @@ class SurveyStream:
             raise RuntimeError(f"{self.path} was already read")  # a programming error
         self._consumed = True
         path, header, bad_lines = self.path_obj, self.header, self._bad_lines
-        # An unterminated quote at the end swallows the rest of the file into one field.
-        cut_inside_quote = not self._scan["ends_with_newline"] and self._scan["quotes"] % 2 == 1
         id_pos = self.columns[schema.RESPONSE_ID]
         records: list[list[str]] = []
         numbers: list[int] = []
@@ -320,7 +367,7 @@ class SurveyStream:
                 rejects.append(_reject(path, number, rid, schema.REJECT_ENCODING,
                                        f"bytes that are neither UTF-8 nor CP932 on line(s) {first_line}-{last_line}",
                                        values))
-            elif is_last and cut_inside_quote:
+            elif is_last and self._text.cut_inside_quote:  # known once all text was read
                 rejects.append(_reject(path, number, rid, schema.REJECT_FIELD_COUNT,
                                        "the file ends inside a quoted field (cut off?)", values))
             elif len(values) != len(header):
@@ -340,10 +387,13 @@ class SurveyStream:
                 classify(*pending, is_last=False)
             pending = item
             last_number = item[1]
-            if len(records) >= self.chunk_rows:
+            # rejects count too, so that a file of nothing but bad rows is still read in pieces
+            if len(records) + len(rejects) >= self.chunk_rows:
                 n_rows, n_rejects = n_rows + len(records), n_rejects + len(rejects)
                 yield self._frame(records, numbers), rejects
                 records, numbers, rejects = [], [], []
+        if parse_error:
+            self._text.drain()
         if pending is not None:
             classify(*pending, is_last=True)
         if parse_error:

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import shutil
+import threading
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from .publish import COMMIT, RunLock, new_staging, publish
 from .readers import ROW_NUMBER, SOURCE_FILE, expand_inputs, iter_survey
 from .report import render_report
 from .schema import DETRACTOR
-from .scoring import DaskScorer, ScoreCache, default_jobs, score_with_cache
+from .scoring import DaskScorer, ScoreCache, cached_rows, default_jobs, merge_cached, score
 from .spool import SEQ, RowSpool
 from .validation import RAW_VALUES, split_valid
 
@@ -195,6 +196,7 @@ def _run_locked(
             for stream in streams:
                 for rows, parse_rejects in stream:
                     chunks.add(rows, parse_rejects)
+            chunks.finish()
         if cache is not None:
             cache.close()
             cache = None
@@ -282,9 +284,35 @@ _QUOTE_LONG = "_cx_quote_long"
 VERBATIM_CANDIDATES = 200  # per theme; far more than the 3 dissimilar quotes needed
 
 
+class _Background:
+    """Runs one call in a daemon thread (a daemon, so that SIGTERM or Ctrl-C never waits for
+    a chunk to finish scoring); ``result()`` waits and re-raises its exception."""
+
+    def __init__(self, fn: Callable, *args):
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True, name="cxtext-scoring")
+        self._thread.start()
+
+    def _run(self, fn: Callable, *args) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to the main thread by result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class _ChunkScorer:
     """Validates and scores one chunk of rows at a time: output rows go to the spool, the
-    compact columns aggregates need stay in memory, rejects are collected."""
+    compact columns aggregates need stay in memory, rejects are collected.
+
+    Scoring a chunk runs in a background thread (the work itself is in the worker processes,
+    or in C code that releases the GIL), so that reading and validating the next chunk in
+    this thread overlaps it. Chunks are finished strictly in input order."""
 
     def __init__(self, bundle, cfg: Config, segments: tuple[str, ...], now: dt.datetime, cache, jobs: int,
                  scorer, spool: RowSpool, progress: Callable[[int], None] | None):
@@ -296,6 +324,12 @@ class _ChunkScorer:
         self.columns: list[str] = []
         self.next_seq = 0
         self.comments_scored = self.cache_hits = 0
+        self._in_flight: tuple | None = None
+
+    def _score(self, texts: list[str]) -> pd.DataFrame:
+        if self.scorer is not None and texts:
+            return self.scorer(texts)
+        return score(self.bundle, texts, jobs=self.jobs)
 
     def add(self, rows: pd.DataFrame, parse_rejects: list[dict]) -> None:
         self.rejects += parse_rejects
@@ -307,13 +341,26 @@ class _ChunkScorer:
         has_comment = valid[schema.COMMENT].str.strip().str.len() > 0 if len(valid) else pd.Series([], dtype=bool)
         texts = list(valid.loc[has_comment, schema.COMMENT]) if len(valid) else []
         ids = list(valid.loc[has_comment, schema.RESPONSE_ID]) if len(valid) else []
-        predictions, hits = score_with_cache(self.bundle, ids, texts, self.cache, jobs=self.jobs,
-                                             progress=self.progress, scorer=self.scorer)
-        self.comments_scored += len(texts)
-        self.cache_hits += hits
+        cached, todo = cached_rows(self.cache, ids, texts)
         self.drift_sample.extend(texts)
+        scoring = _Background(self._score, [texts[i] for i in todo])
+        self.finish()  # the previous chunk, while this one is being scored
+        self._in_flight = (valid, has_comment, texts, ids, cached, todo, scoring, len(rows) + len(parse_rejects))
+
+    def finish(self) -> None:
+        """Wait for the chunk in flight and store its rows."""
+        if self._in_flight is None:
+            return
+        valid, has_comment, texts, ids, cached, todo, scoring, n_rows = self._in_flight
+        self._in_flight = None
+        fresh = scoring.result()
+        if self.cache is not None and todo:
+            self.cache.store([ids[i] for i in todo], [texts[i] for i in todo], fresh)
+        predictions = merge_cached(cached, todo, fresh)
+        self.comments_scored += len(texts)
+        self.cache_hits += len(texts) - len(todo)
         if self.progress:
-            self.progress(len(rows) + len(parse_rejects) - len(texts))
+            self.progress(n_rows)
 
         comments = valid.copy()
         comments[SEQ] = range(self.next_seq, self.next_seq + len(comments))

@@ -168,33 +168,44 @@ class ScoreCache:
         self._db.close()
 
 
-def score_with_cache(bundle, response_ids: Sequence[str], texts: Sequence[str], cache: ScoreCache | None,
-                     jobs: int = 1, progress: Callable[[int], None] | None = None,
-                     scorer: Callable[[list[str]], pd.DataFrame] | None = None) -> tuple[pd.DataFrame, int]:
-    """Score texts, reusing cached rows. Returns the table (in input order) and the cache hits.
-    ``scorer`` replaces local scoring (the Dask engine)."""
-    def score_fresh(batch: list[str]) -> pd.DataFrame:
-        if scorer is not None and batch:
-            table = scorer(batch)
-            if progress:
-                progress(len(batch))
-            return table
-        return score(bundle, batch, jobs=jobs, progress=progress)
-
+def cached_rows(cache: ScoreCache | None, response_ids: Sequence[str], texts: Sequence[str]
+                ) -> tuple[list[dict | None], list[int]]:
+    """Cached rows (None where missing) and the positions that still need scoring."""
     if cache is None:
-        return score_fresh(list(texts)), 0
+        return [None] * len(texts), list(range(len(texts)))
     cached = cache.lookup(response_ids, texts)
-    todo = [i for i, row in enumerate(cached) if row is None]
-    if progress and len(texts) - len(todo):
-        progress(len(texts) - len(todo))
-    fresh = score_fresh([texts[i] for i in todo])
-    if todo:
-        cache.store([response_ids[i] for i in todo], [texts[i] for i in todo], fresh)
+    return cached, [i for i, row in enumerate(cached) if row is None]
+
+
+def merge_cached(cached: list[dict | None], todo: list[int], fresh: pd.DataFrame) -> pd.DataFrame:
+    """The full table in input order from cached rows and the freshly scored ones."""
+    if len(todo) == len(cached):
+        return fresh.reset_index(drop=True)
     columns = list(fresh.columns)
     rows = list(cached)
     for i, rec in zip(todo, fresh.to_dict(orient="records")):
         rows[i] = rec
     table = pd.DataFrame(rows, columns=columns)
-    if todo and len(todo) < len(texts):  # mixed cached and fresh rows: keep the fresh dtypes
+    if todo:  # mixed cached and fresh rows: keep the fresh dtypes
         table = table.astype(fresh.dtypes.to_dict())
-    return table, len(texts) - len(todo)
+    return table
+
+
+def score_with_cache(bundle, response_ids: Sequence[str], texts: Sequence[str], cache: ScoreCache | None,
+                     jobs: int = 1, progress: Callable[[int], None] | None = None,
+                     scorer: Callable[[list[str]], pd.DataFrame] | None = None) -> tuple[pd.DataFrame, int]:
+    """Score texts, reusing cached rows. Returns the table (in input order) and the cache hits.
+    ``scorer`` replaces local scoring (the Dask engine)."""
+    cached, todo = cached_rows(cache, response_ids, texts)
+    if progress and len(texts) - len(todo):
+        progress(len(texts) - len(todo))
+    batch = [texts[i] for i in todo]
+    if scorer is not None and batch:
+        fresh = scorer(batch)
+        if progress:
+            progress(len(batch))
+    else:
+        fresh = score(bundle, batch, jobs=jobs, progress=progress)
+    if cache is not None and todo:
+        cache.store([response_ids[i] for i in todo], batch, fresh)
+    return merge_cached(cached, todo, fresh), len(texts) - len(todo)

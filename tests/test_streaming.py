@@ -80,3 +80,30 @@ def test_progress_length_is_the_line_count(tmp_path):
     f = tmp_path / "e.csv"
     f.write_bytes("回答ID,回答日時\r\nR1,2026/10/01\r\nR2,2026/10/02\r\n".encode("cp932"))
     assert estimate_rows([f]) == 2
+
+
+def test_next_chunk_is_validated_while_the_previous_one_is_scored(tmp_path, tiny_model_dir, monkeypatch):
+    import threading
+
+    import cxtext.run as run_module
+
+    validating_second_chunk = threading.Event()
+    overlapped = []
+    real_split, real_score = run_module.split_valid, run_module.score
+    calls = {"split": 0}
+
+    def split_valid(*args, **kwargs):
+        calls["split"] += 1
+        if calls["split"] == 2:
+            validating_second_chunk.set()
+        return real_split(*args, **kwargs)
+
+    def score(bundle, texts, jobs=1):
+        if not overlapped:  # the first chunk: is the second validated meanwhile?
+            overlapped.append(validating_second_chunk.wait(timeout=20))
+        return real_score(bundle, texts, jobs=jobs)
+
+    monkeypatch.setattr(run_module, "split_valid", split_valid)
+    monkeypatch.setattr(run_module, "score", score)
+    run_nightly([SAMPLE], tmp_path / "out", _config(400), model_dir=tiny_model_dir)
+    assert overlapped == [True]
