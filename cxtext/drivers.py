@@ -84,7 +84,22 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     return out
 
 
+def _by_category(values, build) -> np.ndarray | None:
+    """For a categorical Series, build the matrix once per category and index it by the
+    codes: the streaming run keeps its themes as categoricals, and a million rows hold only
+    a few hundred distinct theme combinations."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        per_category = build(list(values.cat.categories))
+        codes = values.cat.codes.to_numpy()
+        out = per_category[np.maximum(codes, 0)] if len(per_category) else np.zeros((len(codes), 0), dtype=bool)
+        out[codes < 0] = False  # missing values mention nothing
+        return out
+    return None
+
+
 def theme_matrix(themes: Sequence[str], theme_ids: Sequence[str]) -> np.ndarray:
+    if (m := _by_category(themes, lambda v: theme_matrix(v, theme_ids))) is not None:
+        return m
     index = {t: j for j, t in enumerate(theme_ids)}
     m = np.zeros((len(themes), len(theme_ids)), dtype=bool)
     for i, value in enumerate(themes):
@@ -171,6 +186,8 @@ def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions
 
 def negative_theme_matrix(theme_sentiments: Sequence[str], theme_ids: Sequence[str]) -> np.ndarray:
     """Themes mentioned with negative polarity ('staff:positive;delivery:negative' → delivery)."""
+    if (m := _by_category(theme_sentiments, lambda v: negative_theme_matrix(v, theme_ids))) is not None:
+        return m
     negative = [";".join(p.split(":")[0] for p in (v or "").split(";") if p.endswith(":negative")) for v in theme_sentiments]
     return theme_matrix(negative, theme_ids)
 
@@ -180,9 +197,9 @@ def drivers_table(frame: pd.DataFrame, themes_col: str, taxonomy: Taxonomy, segm
                   category_col: str = "nps_category", polarity_col: str = "theme_sentiments") -> pd.DataFrame:
     """One row per theme × mention kind overall, and per segment value with enough responses."""
     cats = np.asarray(frame[category_col])
-    kinds = {"any": theme_matrix(list(frame[themes_col]), taxonomy.ids)}
+    kinds = {"any": theme_matrix(frame[themes_col], taxonomy.ids)}
     if polarity_col in frame:
-        kinds["negative"] = negative_theme_matrix(list(frame[polarity_col]), taxonomy.ids)
+        kinds["negative"] = negative_theme_matrix(frame[polarity_col], taxonomy.ids)
     rows = []
     for mention, mentions in kinds.items():
         rows += _group_rows("overall", "", "", cats, mentions, taxonomy, min_support, mention)

@@ -44,13 +44,15 @@ def daily_counts(comments: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     """This run's rows for the history: one totals row and one row per theme per date."""
     if not len(comments):
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    dates = pd.to_datetime(comments["responded_at"]).dt.strftime("%Y-%m-%d").to_numpy()
+    # Days as datetime64 (not a million date strings); only the distinct days are formatted.
+    days = pd.to_datetime(comments["responded_at"]).dt.normalize().to_numpy()
     cats = comments["nps_category"].to_numpy()
-    any_mention = theme_matrix(list(comments["themes"].fillna("")), taxonomy.ids)
-    negative = negative_theme_matrix(list(comments["theme_sentiments"].fillna("")), taxonomy.ids)
+    any_mention = theme_matrix(comments["themes"].fillna(""), taxonomy.ids)
+    negative = negative_theme_matrix(comments["theme_sentiments"].fillna(""), taxonomy.ids)
     rows = []
-    for date in sorted(set(dates)):
-        on_day = dates == date
+    for day in np.unique(days):
+        on_day = days == day
+        date = pd.Timestamp(day).strftime("%Y-%m-%d")
         det = on_day & (cats == DETRACTOR)
         base = {"date": date, "responses": int(on_day.sum()), "promoters": int((on_day & (cats == PROMOTER)).sum()),
                 "passives": int((on_day & (cats == PASSIVE)).sum()), "detractors": int(det.sum())}

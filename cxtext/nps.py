@@ -57,10 +57,13 @@ def nps_table(frame: pd.DataFrame, segments: Sequence[str], category_col: str = 
         for value, group in frame.groupby(seg, sort=True, observed=True):
             rows.append({"scope": "segment", "segment": seg, "value": value, **summarize(group[category_col])})
     if len(frame):
-        when = pd.to_datetime(frame[date_col])
-        for day, group in frame.groupby(when.dt.strftime("%Y-%m-%d"), sort=True):
-            rows.append({"scope": "day", "segment": date_col, "value": day, **summarize(group[category_col])})
-        week = (when - pd.to_timedelta(when.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
-        for wk, group in frame.groupby(week, sort=True):
-            rows.append({"scope": "week", "segment": date_col, "value": wk, **summarize(group[category_col])})
+        # Grouped on datetime64 keys, formatted once per group: no string per response.
+        day = pd.to_datetime(frame[date_col]).dt.normalize()
+        for key, group in frame.groupby(day, sort=True):
+            rows.append({"scope": "day", "segment": date_col, "value": key.strftime("%Y-%m-%d"),
+                         **summarize(group[category_col])})
+        week = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+        for key, group in frame.groupby(week, sort=True):
+            rows.append({"scope": "week", "segment": date_col, "value": key.strftime("%Y-%m-%d"),
+                         **summarize(group[category_col])})
     return pd.DataFrame(rows, columns=NPS_COLUMNS)

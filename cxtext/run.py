@@ -210,10 +210,11 @@ def _run_locked(
                             "response_id": getattr(row, schema.RESPONSE_ID), "reason": schema.REJECT_DUPLICATE,
                             "detail": "a later row has the same response_id", "raw_values": json.loads(row[-1])})
         compact = _concat_compact(chunks.compact_parts, segments)
-        compact = compact[~compact[SEQ].isin(superseded[SEQ])].reset_index(drop=True)
         chunks.compact_parts.clear()
-        with_comment = compact[compact["has_comment"]]
-        drift = drift_signals(bundle, chunks.drift_sample.items, with_comment)
+        if len(superseded):
+            compact = compact[~compact[SEQ].isin(superseded[SEQ])].reset_index(drop=True)
+        drift = drift_signals(bundle, chunks.drift_sample.items,
+                              compact.loc[compact["has_comment"], ["themes", "sentiment_confidence"]])
 
         nps = nps_table(compact, segments)
         drivers = drivers_table(compact, "themes", bundle.taxonomy, segments,

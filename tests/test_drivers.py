@@ -202,3 +202,18 @@ def test_nps_impact_interval_equals_the_resampling_written_out():
     # The point estimate: NPS(all) = 100 (31 − 17)/70 = 20; without: 100 (30 − 12)/62 = 29.03.
     low, high = expected
     assert low < 20 - 100 * 18 / 62 < high
+
+
+def test_categorical_themes_give_the_same_matrices_as_strings():
+    from cxtext.drivers import negative_theme_matrix, theme_matrix
+
+    ids = ["price", "staff", "delivery"]
+    themes = ["price;staff", "", "delivery", "price;staff", "staff"]
+    polarities = ["price:negative;staff:positive", "", "delivery:negative", "price:negative;staff:positive",
+                  "staff:negative"]
+    as_category = pd.Series(pd.Categorical(themes))
+    assert (theme_matrix(as_category, ids) == theme_matrix(themes, ids)).all()
+    assert (negative_theme_matrix(pd.Series(pd.Categorical(polarities)), ids)
+            == negative_theme_matrix(polarities, ids)).all()
+    with_missing = pd.Series(pd.Categorical(["price", None]))
+    assert theme_matrix(with_missing, ids).tolist() == [[True, False, False], [False, False, False]]
