@@ -270,7 +270,8 @@ class _TextTally:
 
 class SurveyStream:
     """One export, read in chunks: iterate for (rows, rejects) pairs of at most ``chunk_rows``
-    rows each, with the same columns and reject dicts as read_survey. Whole-file problems
+    rows and rejects together (plus the "unparseable from here on" reject, if any), with the
+    same columns and reject dicts as read_survey; the last pair may have no rows. Whole-file problems
     (missing file, no header, missing or duplicated column, undecodable file) raise
     InputError on construction, before any row is read. ``sha256`` is known on construction,
     ``rows_read`` after the iteration.
