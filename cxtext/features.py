@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from itertools import repeat
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -13,9 +14,66 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+try:  # what sklearn's own _count_vocab returns through (csr_matrix or csr_array, per config)
+    from sklearn.utils._sparse import _align_api_if_sparse
+except ImportError:  # pragma: no cover - older scikit-learn returns csr_matrix
+    def _align_api_if_sparse(matrix):
+        return matrix
+
 from .lexicon import NEGATED_IS_NEGATIVE, NEGATIVE, POSITIVE
 from .normalize import normalize_comment
 from .tokens import CONTRAST, MARKERS, NEG, SENTENCE_END
+
+
+class MappedTfidfVectorizer(TfidfVectorizer):
+    """TfidfVectorizer whose transform maps all features of a batch to columns in one pass of
+    ``map(dict.get)``, instead of sklearn's per-feature Python loop (half of all scoring time).
+    Fitting is sklearn's own; the transformed matrix is identical."""
+
+    def _count_vocab(self, raw_documents, fixed_vocab):
+        if not fixed_vocab:
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        vocabulary = self.vocabulary_
+        analyze = self.build_analyzer()
+        features: list[str] = []
+        lengths: list[int] = []
+        for doc in raw_documents:
+            doc_features = analyze(doc)
+            features.extend(doc_features)
+            lengths.append(len(doc_features))
+        columns = np.fromiter(map(vocabulary.get, features, repeat(-1)), dtype=np.int64, count=len(features))
+        rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        known = columns >= 0
+        counts = sp.csr_matrix((np.ones(int(known.sum()), dtype=self.dtype), (rows[known], columns[known])),
+                               shape=(len(lengths), len(vocabulary)))  # duplicates are summed
+        counts.sort_indices()
+        return vocabulary, _align_api_if_sparse(counts)
+
+    # joblib loads with the pure-Python unpickler, which took seconds over the vocabularies'
+    # hundreds of thousands of small strings. Stored as one string of terms in column order,
+    # a vocabulary unpickles as a single object and is rebuilt by dict(zip(...)) in C.
+    _TERM_SEPARATOR = "\x00"
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        vocabulary = state.get("vocabulary_")
+        if isinstance(vocabulary, dict):
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            packed = self._TERM_SEPARATOR.join(terms)
+            if len(terms) == len(vocabulary) and packed.count(self._TERM_SEPARATOR) == max(len(terms) - 1, 0) \
+                    and [vocabulary[t] for t in terms] == list(range(len(terms))) and all(terms):
+                state = dict(state)
+                state["vocabulary_"] = None
+                state["_packed_vocabulary"] = packed
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        packed = state.pop("_packed_vocabulary", None)
+        if packed is not None:
+            terms = packed.split(self._TERM_SEPARATOR) if packed else []
+            state["vocabulary_"] = dict(zip(terms, range(len(terms))))
+        super().__setstate__(state)
 
 
 class Doc(NamedTuple):
@@ -183,8 +241,8 @@ def build_vectorizer(kind: str, cues: tuple[tuple[str, tuple[str, ...]], ...] = 
     taxonomy keyword cues (themes) or the polarity lexicon (sentiment)."""
     words = theme_word_features if kind == "theme" else sentiment_word_features
     parts = [
-        ("words", TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=1, lowercase=False)),
-        ("chars", TfidfVectorizer(analyzer=partial(char_ngrams, low=2, high=3), sublinear_tf=True,
+        ("words", MappedTfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=1, lowercase=False)),
+        ("chars", MappedTfidfVectorizer(analyzer=partial(char_ngrams, low=2, high=3), sublinear_tf=True,
                                   min_df=2, lowercase=False)),
     ]
     if kind == "theme":

@@ -42,7 +42,7 @@ from .publish import COMMIT, RunLock, new_staging, publish
 from .readers import ROW_NUMBER, SOURCE_FILE, expand_inputs, iter_survey
 from .report import render_report
 from .schema import DETRACTOR
-from .scoring import DaskScorer, ScoreCache, cached_rows, default_jobs, merge_cached, score
+from .scoring import DaskScorer, ProcessScorer, ScoreCache, cached_rows, default_jobs, merge_cached, score
 from .spool import SEQ, RowSpool
 from .validation import RAW_VALUES, split_valid
 
@@ -192,6 +192,8 @@ def _run_locked(
             scorer = None
             if cfg.run.engine == "dask":
                 scorer = stack.enter_context(DaskScorer(bundle, scheduler=cfg.run.scheduler or None, workers=jobs))
+            elif jobs > 1:  # one pool of workers for the whole run, each loading the model once
+                scorer = stack.enter_context(ProcessScorer(bundle, jobs))
             chunks = _ChunkScorer(bundle, cfg, segments, now, cache, jobs, scorer, spool, progress)
             for stream in streams:
                 for rows, parse_rejects in stream:

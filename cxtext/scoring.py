@@ -1,10 +1,11 @@
 """Scoring many comments: in chunks, over several processes, and skipping what an earlier
 run already scored with the same model.
 
-Parallelism: joblib's loky processes each receive the ModelBundle once per batch of chunks;
-the fugashi Tagger inside its tokenizer is built lazily in each process (it cannot be
-pickled). Every chunk is scored by the same deterministic code, so any ``jobs`` value gives
-the same table as ``jobs=1``.
+Parallelism: a pool of joblib's loky worker processes (ProcessScorer), each of which
+unpickles the ModelBundle once, when it starts, and then receives only texts; the fugashi
+Tagger inside its tokenizer is built lazily in each process (it cannot be pickled). Every
+chunk is scored by the same deterministic code, so any ``jobs`` value gives the same table
+as ``jobs=1``.
 
 Cache: an SQLite file keyed by (model label, response id, SHA-1 of the comment). SQLite
 commits atomically, so a run killed mid-way leaves a consistent cache behind.
@@ -16,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import sqlite3
 from pathlib import Path
 from typing import Callable, Sequence
@@ -44,25 +46,68 @@ def score(bundle, texts: Sequence[str], jobs: int = 1, chunk_size: int = CHUNK,
     texts = list(texts)
     if not texts:
         return bundle.predict([])
-    chunks = [texts[i : i + chunk_size] for i in range(0, len(texts), chunk_size)]
-    jobs = max(1, min(jobs, len(chunks)))
-    if jobs == 1:
+    n_chunks = -(-len(texts) // chunk_size)
+    if min(jobs, n_chunks) <= 1:
         frames = []
-        for chunk in chunks:
+        for start in range(0, len(texts), chunk_size):
+            chunk = texts[start : start + chunk_size]
             frames.append(_score_chunk(bundle, chunk))
             if progress:
                 progress(len(chunk))
         return pd.concat(frames, ignore_index=True)
-    from joblib import Parallel, delayed
+    with ProcessScorer(bundle, min(jobs, n_chunks), chunk_size) as scorer:
+        return scorer(texts, progress)
 
-    frames = []
-    # return_as="generator" keeps order and lets the progress bar move as chunks finish.
-    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
-    for chunk, frame in zip(chunks, parallel(delayed(_score_chunk)(bundle, c) for c in chunks)):
-        frames.append(frame)
-        if progress:
-            progress(len(chunk))
-    return pd.concat(frames, ignore_index=True)
+
+_WORKER_BUNDLE = None  # the model, in a worker process of ProcessScorer
+
+
+def _load_worker_bundle(payload: bytes) -> None:
+    global _WORKER_BUNDLE
+    _WORKER_BUNDLE = pickle.loads(payload)
+
+
+def _score_in_worker(texts: list[str]) -> pd.DataFrame:
+    return _score_chunk(_WORKER_BUNDLE, texts)
+
+
+class ProcessScorer:
+    """Scoring over ``jobs`` worker processes, for a whole run: the model is pickled once and
+    each worker loads it once, at start-up (sending it with every chunk, as joblib.Parallel
+    does, cost a restart of the workers on each call: loky's leak check saw them grow by the
+    size of a model per chunk). Workers are joblib's loky processes; used as a context
+    manager, so that they are stopped when the run ends, fails or is interrupted."""
+
+    def __init__(self, bundle, jobs: int, chunk_size: int = CHUNK):
+        self.bundle, self.jobs, self.chunk_size = bundle, max(1, jobs), chunk_size
+        self._executor = None
+
+    def __enter__(self) -> "ProcessScorer":
+        from joblib.externals.loky import get_reusable_executor
+
+        payload = pickle.dumps(self.bundle, protocol=pickle.HIGHEST_PROTOCOL)
+        self._executor = get_reusable_executor(max_workers=self.jobs, initializer=_load_worker_bundle,
+                                               initargs=(payload,), reuse=False)
+        return self
+
+    def __call__(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+        texts = list(texts)
+        if not texts:
+            return self.bundle.predict([])
+        chunks = [texts[i : i + self.chunk_size] for i in range(0, len(texts), self.chunk_size)]
+        futures = [self._executor.submit(_score_in_worker, chunk) for chunk in chunks]
+        frames = []
+        for chunk, future in zip(chunks, futures):  # in input order
+            frames.append(future.result())
+            if progress:
+                progress(len(chunk))
+        return pd.concat(frames, ignore_index=True)
+
+    def __exit__(self, exc_type=None, *exc) -> None:
+        if self._executor is not None:
+            # After a failure or an interrupt, do not wait for chunks still being scored.
+            self._executor.shutdown(wait=exc_type is None, kill_workers=exc_type is not None)
+            self._executor = None
 
 
 def _score_partition(frame: pd.DataFrame, bundle) -> pd.DataFrame:

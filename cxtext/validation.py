@@ -91,6 +91,7 @@ def split_valid(
     earliest = dt.datetime.fromisoformat(cfg.min_date)
     rejects: list[dict] = []
     keep: list[dict] = []
+    raw_columns = [c for c in frame.columns if c not in (SOURCE_FILE, ROW_NUMBER)]
     for row in frame.to_dict("records"):
         rid = _clean_id(row.get(schema.RESPONSE_ID) or "")
         reason, detail = None, ""
@@ -110,7 +111,7 @@ def split_valid(
         elif score_reason:
             reason = score_reason
             detail = f"score {str(row.get(schema.NPS_SCORE))[:20]!r} is not an integer from 0 to 10"
-        raw_values = [row.get(c, "") for c in frame.columns if c not in (SOURCE_FILE, ROW_NUMBER)]
+        raw_values = [row.get(c, "") for c in raw_columns]
         if reason:
             rejects.append({
                 "source_file": row[SOURCE_FILE], "row_number": row[ROW_NUMBER], "response_id": rid,

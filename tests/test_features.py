@@ -1,5 +1,6 @@
 """Feature extractors: clause splitting, keyword cues and the polarity lexicon."""
 
+import io
 import pickle
 
 import pytest
@@ -57,3 +58,52 @@ def test_fitted_extractors_pickle(tokenizer):
     vec = ThemeCues((("digital", ("アプリ",)),)).fit([d])
     clone = pickle.loads(pickle.dumps(vec))
     assert (clone.transform([d]) != vec.transform([d])).nnz == 0
+
+
+def _docs(tokenizer, texts):
+    return [Doc(normalize_comment(t), tuple(tokenizer(normalize_comment(t)))) for t in texts]
+
+
+MIXED = ["店員さんは親切だけど、配送が遅い", "ｱﾌﾟﾘが重すぎて使えない😡", "料金は安くはない。\nでも満足",
+         "二度と使わない！！！", "悪くない", "高い", "ポイントが貯まりやすい", "レジに長蛇の列、３０分待ち"]
+
+
+def test_mapped_vectorizer_gives_sklearns_matrix(tokenizer):
+    from functools import partial
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from cxtext.features import MappedTfidfVectorizer, char_ngrams, sentiment_word_features
+
+    train, unseen = _docs(tokenizer, MIXED[:6]), _docs(tokenizer, MIXED[3:] + ["未知語だらけのｺﾒﾝﾄ", ""])
+    for analyzer in (sentiment_word_features, partial(char_ngrams, low=2, high=3)):
+        ours = MappedTfidfVectorizer(analyzer=analyzer, sublinear_tf=True, lowercase=False).fit(train)
+        theirs = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, lowercase=False).fit(train)
+        a, b = ours.transform(unseen), theirs.transform(unseen)
+        assert a.shape == b.shape and type(a) is type(b)
+        assert abs(a - b).max() == 0
+        assert a.getnnz(axis=1)[-1] == 0  # an empty comment is an empty row
+
+
+def test_mapped_vectorizer_pickles_its_vocabulary_packed(tokenizer):
+    import joblib
+
+    from cxtext.features import MappedTfidfVectorizer, theme_word_features
+
+    vec = MappedTfidfVectorizer(analyzer=theme_word_features, lowercase=False).fit(_docs(tokenizer, MIXED))
+    state = vec.__getstate__()
+    assert state["vocabulary_"] is None and isinstance(state["_packed_vocabulary"], str)
+    buffer = io.BytesIO()
+    joblib.dump(vec, buffer)
+    buffer.seek(0)
+    loaded = joblib.load(buffer)
+    assert loaded.vocabulary_ == vec.vocabulary_
+    assert abs(loaded.transform(_docs(tokenizer, MIXED)) - vec.transform(_docs(tokenizer, MIXED))).max() == 0
+
+
+def test_mapped_vectorizer_keeps_a_vocabulary_it_cannot_pack():
+    from cxtext.features import MappedTfidfVectorizer
+
+    vec = MappedTfidfVectorizer(analyzer=list).fit(["ab\x00", "b"])  # a term holding the separator
+    restored = pickle.loads(pickle.dumps(vec))
+    assert restored.vocabulary_ == vec.vocabulary_ and "\x00" in restored.vocabulary_

@@ -20,6 +20,29 @@ def test_two_processes_match_one(tiny_bundle):
     pd.testing.assert_frame_equal(score(tiny_bundle, COMMENTS, jobs=2, chunk_size=9), whole)
 
 
+def _worker_pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+@pytest.mark.slow
+def test_process_pool_keeps_its_workers_and_model_across_calls(tiny_bundle):
+    from cxtext import scoring
+
+    whole = tiny_bundle.predict(COMMENTS)
+    with scoring.ProcessScorer(tiny_bundle, jobs=2, chunk_size=6) as scorer:
+        pd.testing.assert_frame_equal(scorer(COMMENTS), whole)
+        workers = set(scorer._executor._processes)
+        pd.testing.assert_frame_equal(scorer(COMMENTS[::-1]), tiny_bundle.predict(COMMENTS[::-1]))
+        pids = {scorer._executor.submit(_worker_pid).result() for _ in range(6)}
+        # the same processes, which loaded the model once when they started
+        assert pids <= workers == set(scorer._executor._processes)
+        assert scorer._executor.submit(getattr, scoring, "_WORKER_BUNDLE").result().label == tiny_bundle.label
+    assert scorer._executor is None
+    assert scoring._WORKER_BUNDLE is None  # the parent never holds a worker's copy
+
+
 def test_cache_reuses_rows_only_for_the_same_model_id_and_text(tiny_bundle, tmp_path):
     ids = [f"R{i}" for i in range(len(COMMENTS))]
     cache = ScoreCache(tmp_path / "cache.sqlite", tiny_bundle.label)
