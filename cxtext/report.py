@@ -68,8 +68,19 @@ def nps_trend_chart(trends: pd.DataFrame) -> str | None:
     ax.set_ylabel("NPS")
     ax.set_title("NPSの推移（週の開始日）")
     ax.legend(loc="best", fontsize=8)
+    ticks, labels = week_ticks(x)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(labels)
     fig.autofmt_xdate()
     return _svg(fig)
+
+
+def week_ticks(weeks: pd.Series, most: int = 12) -> tuple[list[pd.Timestamp], list[str]]:
+    """Tick positions on week start dates (matplotlib's automatic date ticks fall between
+    the weekly points and crowd each other), at most `most` of them, evenly spaced."""
+    step = max(1, -(-len(weeks) // most))
+    ticks = list(weeks.iloc[::step])
+    return ticks, [t.strftime("%Y-%m-%d") for t in ticks]
 
 
 def pareto_chart(drivers: pd.DataFrame, detractors: int) -> str | None:

@@ -206,3 +206,14 @@ def test_every_output_column_is_documented(two_nights):
         if missing:
             undocumented[path.name] = missing
     assert undocumented == {}
+
+
+@pytest.mark.parametrize("n_weeks, expected_ticks", [(1, 1), (8, 8), (12, 12), (13, 7), (52, 11)])
+def test_trend_chart_ticks_sit_on_week_starts(n_weeks, expected_ticks):
+    from cxtext.report import week_ticks
+
+    weeks = pd.Series(pd.date_range("2026-09-28", periods=n_weeks, freq="W-MON"))
+    ticks, labels = week_ticks(weeks)
+    assert len(ticks) == expected_ticks <= 12
+    assert ticks[0] == weeks.iloc[0] and set(ticks) <= set(weeks)
+    assert labels[0] == "2026-09-28"
