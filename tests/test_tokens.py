@@ -64,3 +64,26 @@ def test_tokenizer_works_in_process_pool(tokenizer):
 
 def test_negation_marking_can_be_switched_off():
     assert JapaneseTokenizer(mark_negation=False)("悪くない") == ["悪い", "無い"]
+
+
+@pytest.mark.parametrize("text", [
+    "店員さんは親切だけど、配送が遅い", '"高い",安い,まあ「普通」', "ｱﾌﾟﾘ落ちる😡", "１０点中２点、二度と使わない",
+    "1,000円も取られた", "Wi-Fi,ログイン,\"エラー\"",
+])
+def test_fast_feature_parse_matches_fugashi(text):
+    """The tokenizer splits unidic's raw feature string itself; it must read what fugashi reads
+    (1,000円: 円's feature holds a quoted field with a comma in it, after the first eight)."""
+    from fugashi import Tagger
+
+    from cxtext.tokens import _pos_and_lemma
+
+    for node in Tagger()(text):
+        assert _pos_and_lemma(node.feature_raw) == (node.feature.pos1, node.feature.pos2, node.feature.lemma)
+
+
+def test_fast_feature_parse_handles_a_quoted_comma_in_the_first_fields():
+    from cxtext.tokens import _pos_and_lemma
+
+    raw = '補助記号,読点,*,*,*,*,",",",",","'
+    assert _pos_and_lemma(raw) == ("補助記号", "読点", ",")
+    assert _pos_and_lemma("名詞,固有名詞,*,*,*,*") == ("名詞", "固有名詞", None)
