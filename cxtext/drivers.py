@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .cells import collapse
 from .nps import Z95, nps_value
 from .schema import DETRACTOR, DRIVERS_COLUMNS, PROMOTER
 from .taxonomy import Taxonomy
@@ -132,28 +133,35 @@ def nps_impact_interval(cells: np.ndarray, n_boot: int = BOOTSTRAP, seed: int = 
     return float(np.quantile(impact, 0.025)), float(np.quantile(impact, 0.975))
 
 
-def shapley_detractors(is_det: np.ndarray, mentions: np.ndarray) -> np.ndarray:
-    """Per theme, detractors attributed to it: each detractor splits 1 over the themes it names."""
+def shapley_detractors(is_det: np.ndarray, mentions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Per theme, detractors attributed to it: each detractor splits 1 over the themes it names.
+    ``weights`` counts how many responses each row stands for (rows collapsed by collapse())."""
     k = mentions.sum(axis=1)
-    weights = np.where(is_det & (k > 0), 1.0 / np.maximum(k, 1), 0.0)
-    return (mentions * weights[:, None]).sum(axis=0)
+    share = np.where(is_det & (k > 0), 1.0 / np.maximum(k, 1), 0.0)
+    if weights is not None:
+        share = share * weights
+    return share @ mentions
 
 
 def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions: np.ndarray,
-                taxonomy: Taxonomy, min_support: int, mention: str = "any") -> list[dict]:
-    n = len(cats)
+                taxonomy: Taxonomy, min_support: int, mention: str = "any",
+                weights: np.ndarray | None = None) -> list[dict]:
+    w = np.ones(len(cats), dtype=np.int64) if weights is None else weights
+    n = int(w.sum())
     is_det = cats == DETRACTOR
     is_pro = cats == PROMOTER
-    nps_all = nps_value(int(is_pro.sum()), int(is_det.sum()), n)
-    attributed = shapley_detractors(is_det, mentions)
-    total_det = int(is_det.sum())
+    total_det = int(w[is_det].sum())
+    nps_all = nps_value(int(w[is_pro].sum()), total_det, n)
+    attributed = shapley_detractors(is_det, mentions, w)
     rows = []
     for j, theme in enumerate(taxonomy.ids):
         has = mentions[:, j]
-        m = int(has.sum())
-        k1 = int((is_det & has).sum())
+        m = int(w[has].sum())
+        k1 = int(w[is_det & has].sum())
         n0 = n - m
-        k0 = int((is_det & ~has).sum())
+        k0 = total_det - k1
+        p1 = int(w[is_pro & has].sum())
+        p0 = int(w[is_pro].sum()) - p1
         row = {"scope": scope, "segment": segment, "value": value, "theme": theme,
                "theme_name": taxonomy.name(theme), "responses": n, "mentions": m,
                "detractor_mentions": k1, "mention_share": round(m / n, 4) if n else None,
@@ -162,14 +170,13 @@ def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions
                "shapley_detractors": round(float(attributed[j]), 3),
                "shapley_share": round(float(attributed[j]) / total_det, 4) if total_det else None}
         if n0:
-            p1, p0 = int((is_pro & has).sum()), int((is_pro & ~has).sum())
             cells = [p1, m - p1 - k1, k1, p0, n0 - p0 - k0, k0]
             low, high = nps_impact_interval(cells, seed=j)
             row["nps_impact_ci_low"] = None if math.isnan(low) else round(low, 2)
             row["nps_impact_ci_high"] = None if math.isnan(high) else round(high, 2)
         row["detractor_share_with"] = round(k1 / m, 4) if m else None
         row["detractor_share_without"] = round(k0 / n0, 4) if n0 else None
-        row["nps_impact"] = round(nps_all - nps_value(int((is_pro & ~has).sum()), k0, n0), 2) if n0 else None
+        row["nps_impact"] = round(nps_all - nps_value(p0, k0, n0), 2) if n0 else None
         if m and n0:
             rd_low, rd_high = risk_difference_ci(k1, m, k0, n0)
             rr, rr_low, rr_high = risk_ratio_ci(k1, m, k0, n0)
@@ -184,6 +191,13 @@ def _group_rows(scope: str, segment: str, value: str, cats: np.ndarray, mentions
     return rows
 
 
+def theme_text(values: pd.Series) -> pd.Series:
+    """Missing theme values mention nothing (a categorical keeps its codes; -1 is handled)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values
+    return values.astype(object).where(values.notna(), "")
+
+
 def negative_theme_matrix(theme_sentiments: Sequence[str], theme_ids: Sequence[str]) -> np.ndarray:
     """Themes mentioned with negative polarity ('staff:positive;delivery:negative' → delivery)."""
     if (m := _by_category(theme_sentiments, lambda v: negative_theme_matrix(v, theme_ids))) is not None:
@@ -196,21 +210,32 @@ def drivers_table(frame: pd.DataFrame, themes_col: str, taxonomy: Taxonomy, segm
                   min_support: int = 10, min_segment_responses: int = 30,
                   category_col: str = "nps_category", polarity_col: str = "theme_sentiments") -> pd.DataFrame:
     """One row per theme × mention kind overall, and per segment value with enough responses."""
-    cats = np.asarray(frame[category_col])
-    kinds = {"any": theme_matrix(frame[themes_col], taxonomy.ids)}
-    if polarity_col in frame:
-        kinds["negative"] = negative_theme_matrix(frame[polarity_col], taxonomy.ids)
+    has_polarity = polarity_col in frame
+    base = [themes_col, *([polarity_col] if has_polarity else []), category_col]
+
+    def kinds_of(cells: pd.DataFrame) -> dict[str, np.ndarray]:
+        kinds = {"any": theme_matrix(theme_text(cells[themes_col]), taxonomy.ids)}
+        if has_polarity:
+            kinds["negative"] = negative_theme_matrix(theme_text(cells[polarity_col]), taxonomy.ids)
+        return kinds
+
+    # One collapse per group column: (themes, polarities, category) alone has a few thousand
+    # combinations, times one segment's values still few; all segments at once would not be.
+    cells, weights = collapse(frame, base)
+    cats = np.asarray(cells[category_col])
     rows = []
-    for mention, mentions in kinds.items():
-        rows += _group_rows("overall", "", "", cats, mentions, taxonomy, min_support, mention)
+    for mention, mentions in kinds_of(cells).items():
+        rows += _group_rows("overall", "", "", cats, mentions, taxonomy, min_support, mention, weights)
     for seg in segments:
-        values = np.asarray(frame[seg])
+        cells, weights = collapse(frame, [*base, seg])
+        cats, values, kinds = np.asarray(cells[category_col]), np.asarray(cells[seg]), kinds_of(cells)
         for value in sorted(set(values)):
             mask = values == value
-            if mask.sum() < min_segment_responses:
+            if weights[mask].sum() < min_segment_responses:
                 continue
             for mention, mentions in kinds.items():
-                rows += _group_rows("segment", seg, value, cats[mask], mentions[mask], taxonomy, min_support, mention)
+                rows += _group_rows("segment", seg, value, cats[mask], mentions[mask], taxonomy, min_support, mention,
+                                    weights[mask])
     out = pd.DataFrame(rows)
     for col in DRIVERS_COLUMNS:
         if col not in out:

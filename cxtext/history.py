@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .drivers import benjamini_hochberg, independence_test, negative_theme_matrix, risk_difference_ci, theme_matrix, wilson
+from .cells import collapse, days
+from .drivers import (benjamini_hochberg, independence_test, negative_theme_matrix, risk_difference_ci,
+                      theme_matrix, theme_text, wilson)
 from .nps import nps_interval, nps_value
 from .schema import DETRACTOR, PASSIVE, PROMOTER
 from .taxonomy import Taxonomy
@@ -44,22 +46,34 @@ def daily_counts(comments: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     """This run's rows for the history: one totals row and one row per theme per date."""
     if not len(comments):
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    # Days as datetime64 (not a million date strings); only the distinct days are formatted.
-    days = pd.to_datetime(comments["responded_at"]).dt.normalize().to_numpy()
-    cats = comments["nps_category"].to_numpy()
-    any_mention = theme_matrix(comments["themes"].fillna(""), taxonomy.ids)
-    negative = negative_theme_matrix(comments["theme_sentiments"].fillna(""), taxonomy.ids)
+    # Counted on collapsed cells (cells.py): responses per (day, category), and the detractors'
+    # theme combinations per day; memory of a few thousand combinations, not of the responses.
+    day = days(comments["responded_at"])
+    per_day, responses = collapse(pd.DataFrame({"day": day, "nps_category": comments["nps_category"]}),
+                                  ["day", "nps_category"])
+    cell_day, cell_cat = per_day["day"].to_numpy(), per_day["nps_category"].to_numpy()
+    is_detractor = (comments["nps_category"] == DETRACTOR).to_numpy()
+    mentions = {}  # kind -> (day of each cell, theme matrix, detractors per cell)
+    for kind, column, matrix in (("any", "themes", theme_matrix), ("negative", "theme_sentiments", negative_theme_matrix)):
+        cells, counts = collapse(pd.DataFrame({"day": day[is_detractor], column: comments[column][is_detractor]}),
+                                 ["day", column])
+        mentions[kind] = (cells["day"].to_numpy(), matrix(theme_text(cells[column]), taxonomy.ids), counts)
+
+    def detractor_mentions(kind: str, date, j: int) -> int:
+        cell_days, matrix, counts = mentions[kind]
+        return int(counts[(cell_days == date) & matrix[:, j]].sum())
+
     rows = []
-    for day in np.unique(days):
-        on_day = days == day
-        date = pd.Timestamp(day).strftime("%Y-%m-%d")
-        det = on_day & (cats == DETRACTOR)
-        base = {"date": date, "responses": int(on_day.sum()), "promoters": int((on_day & (cats == PROMOTER)).sum()),
-                "passives": int((on_day & (cats == PASSIVE)).sum()), "detractors": int(det.sum())}
+    for date in np.unique(cell_day):
+        on_day = cell_day == date
+        base = {"date": pd.Timestamp(date).strftime("%Y-%m-%d"), "responses": int(responses[on_day].sum()),
+                "promoters": int(responses[on_day & (cell_cat == PROMOTER)].sum()),
+                "passives": int(responses[on_day & (cell_cat == PASSIVE)].sum()),
+                "detractors": int(responses[on_day & (cell_cat == DETRACTOR)].sum())}
         rows.append({**base, "theme": TOTAL, "detractor_mentions": 0, "detractor_negative_mentions": 0})
         for j, theme in enumerate(taxonomy.ids):
-            rows.append({**base, "theme": theme, "detractor_mentions": int((det & any_mention[:, j]).sum()),
-                         "detractor_negative_mentions": int((det & negative[:, j]).sum())})
+            rows.append({**base, "theme": theme, "detractor_mentions": detractor_mentions("any", date, j),
+                         "detractor_negative_mentions": detractor_mentions("negative", date, j)})
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 

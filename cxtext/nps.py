@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .cells import collapse, days
 from .schema import DETRACTOR, NPS_COLUMNS, PASSIVE, PROMOTER
 
 Z95 = 1.959963984540054
@@ -37,10 +38,12 @@ def nps_interval(promoters: int, passives: int, detractors: int, z: float = Z95)
 
 
 def summarize(categories: Sequence[str]) -> dict:
-    cats = np.asarray(categories)
-    p = int((cats == PROMOTER).sum())
-    m = int((cats == PASSIVE).sum())
-    d = int((cats == DETRACTOR).sum())
+    # value_counts on a categorical counts its codes: no string per response is materialized.
+    counts = pd.Series(categories).value_counts()
+    return summarize_counts(*(int(counts.get(c, 0)) for c in (PROMOTER, PASSIVE, DETRACTOR)))
+
+
+def summarize_counts(p: int, m: int, d: int) -> dict:
     n = p + m + d
     low, high = nps_interval(p, m, d)
     # "+ 0.0" turns a rounded -0.0 into 0.0, which is what a reader expects to see.
@@ -48,22 +51,34 @@ def summarize(categories: Sequence[str]) -> dict:
             "nps": round(nps_value(p, d, n), 1) + 0.0, "nps_ci_low": round(low, 1) + 0.0, "nps_ci_high": round(high, 1) + 0.0}
 
 
+def _counts_by(frame: pd.DataFrame, key_col: str, category_col: str) -> pd.DataFrame:
+    """Promoters, passives and detractors per distinct key (rows sorted by key; missing keys dropped)."""
+    cells, weights = collapse(frame, [key_col, category_col])
+    cells = cells.assign(_n=weights)
+    cells = cells[cells[key_col].notna()]
+    table = cells.pivot_table(index=key_col, columns=category_col, values="_n", aggfunc="sum", fill_value=0,
+                              observed=True)
+    return table.reindex(columns=[PROMOTER, PASSIVE, DETRACTOR], fill_value=0).sort_index()
+
+
+def _summary_rows(table: pd.DataFrame, scope: str, segment: str, key_format=lambda key: key) -> list[dict]:
+    return [{"scope": scope, "segment": segment, "value": key_format(key), **summarize_counts(*map(int, row))}
+            for key, row in zip(table.index, table.to_numpy())]
+
+
 def nps_table(frame: pd.DataFrame, segments: Sequence[str], category_col: str = "nps_category",
               date_col: str = "responded_at") -> pd.DataFrame:
     """Rows: scope=overall; scope=segment (segment=<column>, value=<value>); scope=day
-    (segment=responded_at, value=YYYY-MM-DD); scope=week (value=ISO week start, Monday)."""
+    (segment=responded_at, value=YYYY-MM-DD); scope=week (value=ISO week start, Monday).
+    Counted on collapsed cells (cells.py), so memory does not grow with the responses."""
     rows = [{"scope": "overall", "segment": "", "value": "", **summarize(frame[category_col])}]
     for seg in segments:
-        for value, group in frame.groupby(seg, sort=True, observed=True):
-            rows.append({"scope": "segment", "segment": seg, "value": value, **summarize(group[category_col])})
+        rows += _summary_rows(_counts_by(frame, seg, category_col), "segment", seg)
     if len(frame):
-        # Grouped on datetime64 keys, formatted once per group: no string per response.
-        day = pd.to_datetime(frame[date_col]).dt.normalize()
-        for key, group in frame.groupby(day, sort=True):
-            rows.append({"scope": "day", "segment": date_col, "value": key.strftime("%Y-%m-%d"),
-                         **summarize(group[category_col])})
-        week = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
-        for key, group in frame.groupby(week, sort=True):
-            rows.append({"scope": "week", "segment": date_col, "value": key.strftime("%Y-%m-%d"),
-                         **summarize(group[category_col])})
+        per_day = _counts_by(pd.DataFrame({date_col: days(frame[date_col]), category_col: frame[category_col]}),
+                             date_col, category_col)
+        day_index = pd.DatetimeIndex(per_day.index)
+        per_week = per_day.groupby(day_index - pd.to_timedelta(day_index.day_of_week, unit="D"), sort=True).sum()
+        for table, scope in ((per_day, "day"), (per_week, "week")):
+            rows += _summary_rows(table, scope, date_col, lambda key: pd.Timestamp(key).strftime("%Y-%m-%d"))
     return pd.DataFrame(rows, columns=NPS_COLUMNS)

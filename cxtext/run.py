@@ -126,13 +126,14 @@ def estimate_rows(files: Sequence[Path]) -> int:
 
 
 # Columns the compact, in-memory part of each chunk keeps: enough for NPS, drivers, history
-# and drift, with repeated strings stored once (categoricals). The text stays on disk.
+# and drift, with repeated values stored once (categoricals; the response time only as its
+# day, all the aggregates need). The text stays on disk.
 _COMPACT_CATEGORIES = ("nps_category", "themes", "theme_sentiments")
 
 
 def _compact(comments: pd.DataFrame, segments: Sequence[str], has_comment: pd.Series) -> pd.DataFrame:
     out = pd.DataFrame({SEQ: comments[SEQ].to_numpy(),
-                        schema.RESPONDED_AT: pd.to_datetime(comments[schema.RESPONDED_AT]),
+                        schema.RESPONDED_AT: pd.Categorical(pd.to_datetime(comments[schema.RESPONDED_AT]).dt.normalize()),
                         "sentiment_confidence": pd.to_numeric(comments["sentiment_confidence"], errors="coerce"),
                         "has_comment": has_comment.to_numpy()}, index=comments.index)
     for col in (*_COMPACT_CATEGORIES, *segments):
@@ -144,8 +145,9 @@ def _concat_compact(parts: list[pd.DataFrame], segments: Sequence[str]) -> pd.Da
     if not parts:
         return pd.DataFrame(columns=[SEQ, schema.RESPONDED_AT, "sentiment_confidence", "has_comment",
                                      *_COMPACT_CATEGORIES, *segments])
-    plain = [c for c in parts[0].columns if c not in (*_COMPACT_CATEGORIES, *segments)]
+    plain = [c for c in parts[0].columns if c not in (*_COMPACT_CATEGORIES, *segments, schema.RESPONDED_AT)]
     out = pd.concat([p[plain] for p in parts], ignore_index=True)
+    out[schema.RESPONDED_AT] = union_categoricals([p[schema.RESPONDED_AT].array for p in parts], sort_categories=True)
     for col in (*_COMPACT_CATEGORIES, *segments):
         merged = union_categoricals([p[col].array for p in parts], sort_categories=True)
         if "" not in merged.categories:  # fillna("") must stay possible downstream
