@@ -102,11 +102,13 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--jobs", type=click.IntRange(min=0), default=None,
               help="Worker processes for scoring (0 = all cores; default: [run] jobs).")
 @click.option("--no-cache", is_flag=True, help="Score every comment again instead of reusing earlier scores.")
+@click.option("--force", is_flag=True,
+              help="Recompute even when the outputs are up to date (same inputs, model, configuration and day).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default=None,
               help="Where to score: local processes or a Dask cluster (default: [run] engine).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster for the run).")
-def run(inputs, out_dir, config_path, model_dir, jobs, no_cache, engine, scheduler):
+def run(inputs, out_dir, config_path, model_dir, jobs, no_cache, force, engine, scheduler):
     """Score survey exports and write comments.csv, nps.csv, drivers.csv, rejects.csv,
     trends.csv, alerts.csv, followup.csv, verbatims.csv, history.csv, report.html and run.json
     (columns: docs/outputs.md).
@@ -126,6 +128,8 @@ def run(inputs, out_dir, config_path, model_dir, jobs, no_cache, engine, schedul
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if no_cache:
         overrides["cache"] = False
+    if force or no_cache:
+        overrides["reuse_outputs"] = False
     if scheduler and not engine:
         overrides["engine"] = "dask"
     if overrides:

@@ -50,6 +50,9 @@ class RunConfig:
     scheduler: str = ""
     # Responses read, validated and scored at a time; memory depends on this, not on the export.
     chunk_rows: int = 20_000
+    # A re-run with the same inputs, model, configuration and run date as the run that wrote
+    # the outputs, whose outputs are unchanged, keeps them instead of recomputing (--force).
+    reuse_outputs: bool = True
 
 
 @dataclass(frozen=True)

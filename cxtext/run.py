@@ -8,7 +8,9 @@ memory depends on the chunk size, not on the size of the export."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import random
@@ -24,8 +26,8 @@ from typing import Callable, Sequence
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from . import schema
-from .artifacts import default_model_dir, load_bundle
+from . import __version__, schema
+from .artifacts import default_model_dir, load_bundle, read_card
 from .config import Config
 from .drift import SAMPLE as DRIFT_SAMPLE
 from .drift import drift_signals
@@ -44,7 +46,7 @@ from .report import render_report
 from .schema import DETRACTOR
 from .scoring import DaskScorer, ProcessScorer, ScoreCache, cached_rows, default_jobs, merge_cached, score
 from .spool import SEQ, RowSpool
-from .validation import RAW_VALUES, split_valid
+from .validation import FUTURE_DATE, RAW_VALUES, split_valid
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +65,70 @@ class RunSummary:
     model: str
     out_dir: str
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    up_to_date: bool = False  # the outputs of an identical earlier run were kept
 
     def line(self) -> str:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.reject_reasons.items())) or "none"
+        kept = " (outputs already up to date: kept, nothing recomputed; --force recomputes)" if self.up_to_date else ""
         return (f"run complete: {self.rows_read} rows read, {self.rows_scored} scored "
                 f"({self.rows_with_comment} with a comment), {self.rows_rejected} rejected ({reasons}); "
-                f"model {self.model}; outputs in {self.out_dir}")
+                f"model {self.model}; outputs in {self.out_dir}{kept}")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_fingerprint(streams, model_path: Path, cfg: Config, now: dt.datetime) -> dict:
+    """Everything the outputs depend on: the input files' content, the model, the
+    configuration (how many processes score does not change a result), the cxtext version
+    and the run date (dates after it are rejected). The history is not part of it: a re-run
+    of the same day replaces that day, so it leaves the history as it was."""
+    settings = dataclasses.asdict(cfg)
+    settings.pop("source", None)
+    for key in ("jobs", "engine", "scheduler", "reuse_outputs", "chunk_rows"):
+        settings["run"].pop(key, None)
+    card = read_card(model_path)  # name, version and file checksums: no need to load the model
+    return {"inputs": [{"path": str(Path(st.path).resolve()), "sha256": st.sha256} for st in streams],
+            "model": {k: card.get(k) for k in ("name", "version", "files")},
+            "config_sha256": hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest(),
+            "cxtext": __version__, "run_date": now.date().isoformat()}
+
+
+def _future_rejects_valid_from(rejects: list[dict], cfg: Config) -> str | None:
+    """The first moment a run would accept one of the rows rejected as dated in the future."""
+    dates = [r[FUTURE_DATE] for r in rejects if r.get(FUTURE_DATE) is not None]
+    if not dates:
+        return None
+    return (min(dates) - dt.timedelta(days=cfg.input.max_future_days)).isoformat(timespec="seconds")
+
+
+def outputs_up_to_date(out_dir: Path, fingerprint: dict, now: dt.datetime) -> RunSummary | None:
+    """The published run's summary when it had the same fingerprint and its outputs are
+    byte for byte what it wrote; None when anything differs (then the run recomputes)."""
+    try:
+        info = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    manifest = info.get("outputs") or {}
+    if info.get("fingerprint") != fingerprint or set(manifest) != set(OUTPUT_FILES) - {"run.json"}:
+        return None
+    if (info.get("reject_reasons") or {}).get(schema.REJECT_FUTURE_DATE):
+        # Rows rejected as dated in the future become valid as time passes.
+        until = info.get("future_rejects_valid_from")
+        if not until or now >= dt.datetime.fromisoformat(until):
+            return None
+    for name, digest in manifest.items():
+        path = out_dir / name
+        if not path.is_file() or _file_sha256(path) != digest:
+            return None
+    return RunSummary(info["rows_read"], info["rows_scored"], info["rows_rejected"], info["rows_with_comment"],
+                      f"{info['model']['name']} {info['model']['version']}", str(out_dir),
+                      dict(info.get("reject_reasons") or {}), up_to_date=True)
 
 
 def _rejects_frame(rejects: list[dict], mask: bool) -> pd.DataFrame:
@@ -180,6 +240,10 @@ def _run_locked(
     segments = tuple(s for s in cfg.input.segments if any(s in st.segments for st in streams))
 
     model_path = Path(model_dir or cfg.run.model or default_model_dir())
+    fingerprint = run_fingerprint(streams, model_path, cfg, now)
+    if cfg.run.reuse_outputs and (kept := outputs_up_to_date(out_dir, fingerprint, now)) is not None:
+        log.info(kept.line())
+        return kept
     bundle = load_bundle(model_path)
     bundle.max_comment_chars = cfg.run.max_comment_chars
     if on_start:
@@ -247,6 +311,8 @@ def _run_locked(
             "segments": list(segments),
             "drift": drift,
             "config": cfg.source,
+            "fingerprint": fingerprint,
+            "future_rejects_valid_from": _future_rejects_valid_from(rejects, cfg),
             "started_at": started.isoformat(timespec="seconds"),
             "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
         }
@@ -268,6 +334,7 @@ def _run_locked(
             # The history is read back by the next run: keep it UTF-8 whatever the report encoding.
             write_table(frame, staging / name, columns, encoding="utf-8-sig" if name == HISTORY_FILE else encoding)
         (staging / "report.html").write_text(report, encoding="utf-8")
+        run_info["outputs"] = {name: _file_sha256(staging / name) for name in OUTPUT_FILES if name != "run.json"}
         write_json(run_info, staging / "run.json")
         spool.close()
         (staging / SPOOL_NAME).unlink(missing_ok=True)

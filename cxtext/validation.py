@@ -75,6 +75,9 @@ def _clean_id(value: str) -> str:
     return unicodedata.normalize("NFKC", clean_comment(value)).strip()
 
 
+FUTURE_DATE = "_future_date"
+
+
 def split_valid(
     frame: pd.DataFrame, cfg: InputConfig, segments: tuple[str, ...], now: dt.datetime | None = None,
     keep_duplicates: bool = False,
@@ -116,6 +119,8 @@ def split_valid(
             rejects.append({
                 "source_file": row[SOURCE_FILE], "row_number": row[ROW_NUMBER], "response_id": rid,
                 "reason": reason, "detail": detail, "raw_values": raw_values,
+                # When a later run would accept it (not a rejects.csv column; see run.py).
+                **({FUTURE_DATE: when} if reason == schema.REJECT_FUTURE_DATE else {}),
             })
             continue
         record = {

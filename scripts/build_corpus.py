@@ -13,7 +13,7 @@ data/labelled/train.csv and data/labelled/test.csv.
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +96,8 @@ def append_to_train(parts: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--append-train"]:
-        append_to_train(sys.argv[2:])
-    else:
-        main(sys.argv[1:] or sorted(str(p) for p in (ROOT / "data" / "labelled" / "parts").glob("*.csv")))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--append-train", action="store_true", help="add the parts to train.csv only")
+    parser.add_argument("parts", nargs="+", metavar="PART.csv")
+    args = parser.parse_args()
+    (append_to_train if args.append_train else main)(args.parts)

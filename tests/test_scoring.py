@@ -1,5 +1,6 @@
 """Chunked, parallel and cached scoring give exactly the single-process results."""
 
+import dataclasses
 import pandas as pd
 import pytest
 
@@ -73,7 +74,9 @@ def test_second_nightly_run_reuses_the_cache_and_writes_the_same_outputs(tmp_pat
     with caplog.at_level(logging.INFO, logger="cxtext"):
         first = run_nightly([export], tmp_path, cfg, model_dir=tiny_model_dir, now=FIXED_NOW)
         before = (tmp_path / "comments.csv").read_bytes()
-        run_nightly([export], tmp_path, cfg, model_dir=tiny_model_dir, now=FIXED_NOW)
+        # Recompute (as --force): an identical re-run would otherwise keep the outputs whole.
+        recompute = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, reuse_outputs=False))
+        run_nightly([export], tmp_path, recompute, model_dir=tiny_model_dir, now=FIXED_NOW)
     assert (tmp_path / CACHE_NAME).is_file()
     # Every comment read is scored, including the one a later duplicate row replaces.
     assert f"scored {first.rows_with_comment + 1} comments with" in caplog.text
