@@ -14,6 +14,9 @@ _PATTERNS = [
     ("[電話番号]", re.compile(r"(?<![0-9０-９])(?:\+81[\s\-]?|0|０)[0-9０-９]{1,4}[\-－ー(（)）\s]?[0-9０-９]{1,4}[\-－ー)）\s]?[0-9０-９]{3,4}(?![0-9０-９])")),
     ("[郵便番号]", re.compile(r"(?:〒\s*)?(?<![0-9０-９])[0-9０-９]{3}[\-－ー][0-9０-９]{4}(?![0-9０-９])")),
 ]
+# Every pattern needs an "@" or a run of three digits: most comments have neither and skip
+# the four scans (a third of the run's serial time went here).
+_CANDIDATE = re.compile(r"[0-9０-９]{3}|[@＠]")
 
 
 def mask_personal_data(text: str) -> str:
@@ -22,7 +25,7 @@ def mask_personal_data(text: str) -> str:
     >>> mask_personal_data("連絡は taro@example.jp か 090-1234-5678 へ。〒150-0001")
     '連絡は [メール] か [電話番号] へ。[郵便番号]'
     """
-    if not text:
+    if not text or not _CANDIDATE.search(text):
         return text
     for placeholder, pattern in _PATTERNS:
         text = pattern.sub(placeholder, text)
