@@ -30,7 +30,7 @@ CARD_JSON = "card.json"
 CARD_MD = "CARD.md"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -93,7 +93,7 @@ def save_bundle(bundle: ModelBundle, out_dir: str | Path, card: dict[str, Any]) 
             "tokenizer": bundle.tokenizer.get_params(),
             "top_features": top_features(bundle),
             **card,
-            "files": {MODEL_FILE: _sha256(tmp / MODEL_FILE)},
+            "files": {MODEL_FILE: file_sha256(tmp / MODEL_FILE)},
         }
         (tmp / CARD_JSON).write_text(json.dumps(full_card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_MD).write_text(render_card_markdown(full_card), encoding="utf-8")
@@ -127,7 +127,7 @@ def load_bundle(model_dir: str | Path) -> ModelBundle:
     if not model_path.is_file():
         raise ModelError(f"{model_dir} has no {MODEL_FILE}; restore the model folder")
     expected = (card.get("files") or {}).get(MODEL_FILE)
-    if not expected or _sha256(model_path) != expected:
+    if not expected or file_sha256(model_path) != expected:
         raise ModelError(
             f"{model_path} does not match the checksum in its card (altered or truncated); "
             "refusing to load it: restore the folder from the release or retrain"

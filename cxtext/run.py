@@ -27,7 +27,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from . import __version__, schema
-from .artifacts import default_model_dir, load_bundle, read_card
+from .artifacts import default_model_dir, file_sha256, load_bundle, read_card
 from .config import Config
 from .drift import SAMPLE as DRIFT_SAMPLE
 from .drift import drift_signals
@@ -75,14 +75,6 @@ class RunSummary:
                 f"model {self.model}; outputs in {self.out_dir}{kept}")
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def run_fingerprint(streams, model_path: Path, cfg: Config, now: dt.datetime) -> dict:
     """Everything the outputs depend on: the input files' content, the model, the
     configuration (how many processes score does not change a result), the cxtext version
@@ -124,7 +116,7 @@ def outputs_up_to_date(out_dir: Path, fingerprint: dict, now: dt.datetime) -> Ru
             return None
     for name, digest in manifest.items():
         path = out_dir / name
-        if not path.is_file() or _file_sha256(path) != digest:
+        if not path.is_file() or file_sha256(path) != digest:
             return None
     return RunSummary(info["rows_read"], info["rows_scored"], info["rows_rejected"], info["rows_with_comment"],
                       f"{info['model']['name']} {info['model']['version']}", str(out_dir),
@@ -334,7 +326,7 @@ def _run_locked(
             # The history is read back by the next run: keep it UTF-8 whatever the report encoding.
             write_table(frame, staging / name, columns, encoding="utf-8-sig" if name == HISTORY_FILE else encoding)
         (staging / "report.html").write_text(report, encoding="utf-8")
-        run_info["outputs"] = {name: _file_sha256(staging / name) for name in OUTPUT_FILES if name != "run.json"}
+        run_info["outputs"] = {name: file_sha256(staging / name) for name in OUTPUT_FILES if name != "run.json"}
         write_json(run_info, staging / "run.json")
         spool.close()
         (staging / SPOOL_NAME).unlink(missing_ok=True)
